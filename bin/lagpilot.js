@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// lagpilot's command-line entry. lagpilot runs its TypeScript sources directly on Node.js 24
+// (built-in type stripping). When this file is started by an older Node (e.g. a system Node
+// picked up by the shebang), it re-runs itself on the Node 24 the project pins in node_modules.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cliPath = join(here, '..', 'src', 'cli.ts');
+const major = Number(process.versions.node.split('.')[0]);
+
+if (major >= 24) {
+  await import(cliPath);
+} else {
+  const pinnedNode = join(here, '..', 'node_modules', 'node', 'bin', 'node');
+  if (!existsSync(pinnedNode)) {
+    console.error(`lagpilot needs Node.js 24 (this is ${process.version}); run "npm ci" to install the pinned one.`);
+    process.exit(1);
+  }
+  const result = spawnSync(pinnedNode, [cliPath, ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(result.status ?? 1);
+}
