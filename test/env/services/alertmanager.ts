@@ -1,0 +1,202 @@
+// Alertmanager from Debian's `prometheus-alertmanager` package, run on loopback with a generated
+// config whose one receiver is lagpilot's webhook. Tests point that receiver at the lagpilot they
+// started with setWebhookReceiver(), which rewrites the config and reloads it in place.
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { ensureDebianBinaries } from '../apt.ts';
+import { serviceRunDir } from '../paths.ts';
+import { freeLoopbackPort } from '../ports.ts';
+import { runToCompletion, startDetached, stopProcess, waitUntilHealthy } from '../processes.ts';
+import { readEnvState, recordService } from '../state.ts';
+import type { EnvService, ServiceRecord } from '../service.ts';
+import { setAlertmanagerTargets } from './prometheus.ts';
+
+export interface AlertmanagerDetails extends ServiceRecord {
+  host: string;
+  port: number;
+  /** http://127.0.0.1:PORT: the API (/api/v2/alerts), /-/ready and /-/reload. */
+  url: string;
+  configFile: string;
+  dataDir: string;
+  /** Where the `lagpilot` receiver posts its webhooks now. */
+  webhookUrl: string;
+  logFile: string;
+}
+
+const serviceName = 'alertmanager';
+const host = '127.0.0.1';
+const startTimeoutMs = 60_000;
+/** The receiver every alert is routed to. */
+export const lagpilotReceiverName = 'lagpilot';
+
+/**
+ * Until a test points it elsewhere, the receiver posts to the address a locally run lagpilot
+ * listens on; LAGPILOT_WEBHOOK_URL overrides it.
+ */
+export const defaultWebhookUrl = process.env.LAGPILOT_WEBHOOK_URL ?? 'http://127.0.0.1:9464/webhooks/alertmanager';
+
+/**
+ * Grouping times for tests: a new alert is sent after one second instead of Alertmanager's 30 s,
+ * a changed group (e.g. resolved) after one second instead of 5 min. Repeats of an unchanged
+ * group are not wanted in tests, hence the long repeat interval.
+ */
+export const groupWaitSeconds = 1;
+export const groupIntervalSeconds = 1;
+
+const runDir = serviceRunDir(serviceName);
+const configFile = join(runDir, 'alertmanager.yml');
+
+async function binaries(): Promise<{ alertmanager: string; amtool: string }> {
+  // Debian names the server binary prometheus-alertmanager; amtool comes in the same package.
+  const paths = await ensureDebianBinaries([
+    { binary: 'prometheus-alertmanager', debianPackage: 'prometheus-alertmanager' },
+    { binary: 'amtool', debianPackage: 'prometheus-alertmanager' },
+  ]);
+  const alertmanager = paths.get('prometheus-alertmanager');
+  const amtool = paths.get('amtool');
+  if (alertmanager === undefined || amtool === undefined) throw new Error('prometheus-alertmanager or amtool was not resolved');
+  return { alertmanager, amtool };
+}
+
+/** The amtool binary, for tests that fire alerts the way an operator would. */
+export async function amtoolBinary(): Promise<string> {
+  return (await binaries()).amtool;
+}
+
+function alertmanagerConfig(webhookUrl: string): Record<string, unknown> {
+  return {
+    route: {
+      receiver: lagpilotReceiverName,
+      group_by: ['alertname'],
+      group_wait: `${groupWaitSeconds}s`,
+      group_interval: `${groupIntervalSeconds}s`,
+      repeat_interval: '4h',
+    },
+    receivers: [
+      {
+        name: lagpilotReceiverName,
+        webhook_configs: [{ url: webhookUrl, send_resolved: true, max_alerts: 0 }],
+      },
+    ],
+  };
+}
+
+/** Writes the config after amtool accepts it; the live file is replaced in one rename. */
+async function writeConfig(webhookUrl: string): Promise<void> {
+  let parsed: URL;
+  try {
+    parsed = new URL(webhookUrl);
+  } catch {
+    throw new Error(`webhook URL "${webhookUrl}" is not a URL; expected e.g. http://127.0.0.1:PORT/webhooks/alertmanager`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new Error(`webhook URL "${webhookUrl}" must be http or https`);
+  }
+  mkdirSync(runDir, { recursive: true });
+  const candidate = join(runDir, `.alertmanager.yml.${process.pid}.candidate`);
+  writeFileSync(candidate, stringify(alertmanagerConfig(webhookUrl)));
+  try {
+    const { amtool } = await binaries();
+    await runToCompletion(amtool, ['check-config', candidate], { timeoutMs: 30_000 });
+  } catch (error) {
+    rmSync(candidate, { force: true });
+    throw new Error(`the generated Alertmanager config is invalid: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  renameSync(candidate, configFile);
+}
+
+async function answersReady(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Points the `lagpilot` receiver at a new URL: rewrites the config, makes Alertmanager reload it
+ * and records the URL in the env file. Alerts already delivered are not sent again.
+ */
+export async function setWebhookReceiver(details: AlertmanagerDetails, webhookUrl: string): Promise<AlertmanagerDetails> {
+  await writeConfig(webhookUrl);
+  const response = await fetch(`${details.url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) {
+    throw new Error(`Alertmanager refused to reload ${configFile} (${response.status}): ${await response.text()}`);
+  }
+  const updated: AlertmanagerDetails = { ...details, webhookUrl };
+  const recorded = readEnvState()[serviceName];
+  if (recorded === undefined || recorded.port === details.port) recordService(serviceName, updated);
+  return updated;
+}
+
+/** HOST:PORT of the recorded Alertmanager when it answers, for Prometheus' alerting config. */
+export async function alertmanagerAddressIfRunning(): Promise<string | undefined> {
+  const recorded = readEnvState()[serviceName];
+  if (recorded === undefined) return undefined;
+  const { url } = recorded;
+  if (typeof url !== 'string' || !(await answersReady(url))) return undefined;
+  return new URL(url).host;
+}
+
+export const service: EnvService<AlertmanagerDetails> = {
+  name: serviceName,
+
+  async install(): Promise<void> {
+    await binaries();
+  },
+
+  async start(): Promise<AlertmanagerDetails> {
+    const startMillisFrom = Date.now();
+    const { alertmanager } = await binaries();
+    const dataDir = join(runDir, 'data');
+    // A fresh environment starts with no silences and no notification log.
+    rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true });
+    await writeConfig(defaultWebhookUrl);
+
+    const port = await freeLoopbackPort();
+    const url = `http://${host}:${port}`;
+    const logFile = join(runDir, 'alertmanager.log');
+    const started = startDetached({
+      command: alertmanager,
+      args: [
+        `--config.file=${configFile}`,
+        `--storage.path=${dataDir}`,
+        `--web.listen-address=${host}:${port}`,
+        `--web.external-url=${url}`,
+        // Empty: no gossip port, a single Alertmanager needs no cluster.
+        '--cluster.listen-address=',
+      ],
+      logFile,
+      cwd: runDir,
+    });
+    await waitUntilHealthy(`alertmanager on ${host}:${port}`, () => answersReady(url), started, startTimeoutMs);
+    // Prometheus (if it runs) sends its alerts here from its next discovery refresh on.
+    setAlertmanagerTargets([`${host}:${port}`]);
+    return {
+      pids: [started.pid],
+      runDir,
+      startedAt: new Date().toISOString(),
+      startMillis: Date.now() - startMillisFrom,
+      host,
+      port,
+      url,
+      configFile,
+      dataDir,
+      webhookUrl: defaultWebhookUrl,
+      logFile,
+    };
+  },
+
+  async isHealthy(details: AlertmanagerDetails): Promise<boolean> {
+    return answersReady(details.url);
+  },
+
+  async stop(details: AlertmanagerDetails): Promise<void> {
+    for (const pid of details.pids) await stopProcess(pid);
+    setAlertmanagerTargets([]);
+  },
+};
