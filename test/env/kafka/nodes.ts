@@ -1,0 +1,205 @@
+// One Kafka node (KRaft) of the local test environment: its server.properties, the storage
+// format, the JVM, and the checks that tell when it serves. Shared by the `kafka` service (one
+// combined broker+controller node) and the `kafka3` service (a controller and three brokers).
+import { Admin } from '@platformatic/kafka';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive, runToCompletion, startDetached, stopProcess, type StartedProcess } from '../processes.ts';
+import type { KafkaInstallation } from './install.ts';
+
+/** The broker's heap. Kafka's scripts default to 1 GiB; tests need far less. */
+export const brokerHeap = '384m';
+
+export type NodeRole = 'combined' | 'broker' | 'controller';
+
+export interface KafkaNodeSpec {
+  nodeId: number;
+  role: NodeRole;
+  /** The node's folder: server.properties, data/ and kafka.log. */
+  nodeDir: string;
+  /** PLAINTEXT (client) port; absent for a controller-only node. */
+  brokerPort?: number;
+  /** CONTROLLER port; only nodes that are controllers listen on it. */
+  controllerPort?: number;
+  /** `id@127.0.0.1:port` of every controller (controller.quorum.voters). */
+  quorumVoters: string;
+  /** Extra broker settings, e.g. replication factors (key=value, no comments). */
+  settings: Record<string, string | number>;
+}
+
+export function nodeDataDir(nodeDir: string): string {
+  return join(nodeDir, 'data');
+}
+
+export function nodeLogFile(nodeDir: string): string {
+  return join(nodeDir, 'kafka.log');
+}
+
+function nodePropertiesFile(nodeDir: string): string {
+  return join(nodeDir, 'server.properties');
+}
+
+/** Settings every node of the test environment shares: small, quick, loopback only. */
+const testSettings: Record<string, string | number> = {
+  'num.network.threads': 2,
+  'num.io.threads': 4,
+  'background.threads': 4,
+  'num.recovery.threads.per.data.dir': 1,
+  // 128 MiB by default: more than a third of the heap, for a cleaner tests never need.
+  'log.cleaner.dedupe.buffer.size': 2 * 1024 * 1024,
+  'log.cleaner.threads': 1,
+  // The first consumer group otherwise waits for 50 offsets partitions to be created and for
+  // a 3 s initial rebalance delay.
+  'offsets.topic.num.partitions': 3,
+  'transaction.state.log.num.partitions': 3,
+  'share.coordinator.state.topic.num.partitions': 3,
+  'group.initial.rebalance.delay.ms': 0,
+  // Kafka 4's default already; stated so that a change of default cannot silently take away
+  // the KIP-848 consumer protocol that lagpilot must see.
+  'group.coordinator.rebalance.protocols': 'classic,consumer,streams',
+  'num.partitions': 1,
+};
+
+function propertiesFor(spec: KafkaNodeSpec): Record<string, string | number> {
+  const listeners: string[] = [];
+  const roles: string[] = [];
+  if (spec.role !== 'controller') {
+    if (spec.brokerPort === undefined) throw new Error(`Kafka node ${spec.nodeId} (${spec.role}) needs a broker port`);
+    listeners.push(`PLAINTEXT://127.0.0.1:${spec.brokerPort}`);
+    roles.push('broker');
+  }
+  if (spec.role !== 'broker') {
+    if (spec.controllerPort === undefined) throw new Error(`Kafka node ${spec.nodeId} (${spec.role}) needs a controller port`);
+    listeners.push(`CONTROLLER://127.0.0.1:${spec.controllerPort}`);
+    roles.push('controller');
+  }
+  const properties: Record<string, string | number> = {
+    'process.roles': roles.join(','),
+    'node.id': spec.nodeId,
+    'controller.quorum.voters': spec.quorumVoters,
+    listeners: listeners.join(','),
+    'controller.listener.names': 'CONTROLLER',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': nodeDataDir(spec.nodeDir),
+  };
+  if (spec.role !== 'controller') {
+    // Only the client listener is advertised: clients sent to the controller port get
+    // "does not support the requested API version".
+    properties['advertised.listeners'] = `PLAINTEXT://127.0.0.1:${spec.brokerPort ?? 0}`;
+    properties['inter.broker.listener.name'] = 'PLAINTEXT';
+  }
+  return { ...testSettings, ...properties, ...spec.settings };
+}
+
+function renderProperties(properties: Record<string, string | number>): string {
+  // .properties allows no comment after a value, so every line is a bare key=value.
+  return Object.entries(properties)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join('\n') + '\n';
+}
+
+function javaArguments(installation: KafkaInstallation, mainClass: string, heap: string, args: string[]): string[] {
+  return [
+    `-Xmx${heap}`,
+    `-Xms${heap === brokerHeap ? '128m' : heap}`,
+    // Two cores: the serial collector keeps GC threads and footprint small at this heap size.
+    '-XX:+UseSerialGC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${installation.log4jConfig}`,
+    '-cp', join(installation.libDir, '*'),
+    mainClass,
+    ...args,
+  ];
+}
+
+/** A cluster id as StorageTool's random-uuid makes them: 16 random bytes, base64url, no padding. */
+export function randomClusterId(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Buffer.from(bytes).toString('base64url');
+}
+
+/** Writes server.properties and formats a fresh data directory for the node. */
+export async function formatNode(installation: KafkaInstallation, spec: KafkaNodeSpec, clusterId: string): Promise<void> {
+  mkdirSync(spec.nodeDir, { recursive: true });
+  writeFileSync(nodePropertiesFile(spec.nodeDir), renderProperties(propertiesFor(spec)));
+  try {
+    await runToCompletion(
+      installation.java,
+      javaArguments(installation, 'kafka.tools.StorageTool', '128m', [
+        'format', '-t', clusterId, '-c', nodePropertiesFile(spec.nodeDir),
+      ]),
+      { timeoutMs: 60_000 },
+    );
+  } catch (error) {
+    throw new Error(
+      `could not format Kafka node ${spec.nodeId} in ${nodeDataDir(spec.nodeDir)}: ` +
+        (error instanceof Error ? error.message : String(error)),
+    );
+  }
+}
+
+/** Starts the node's JVM on its formatted data directory (keeping the data it has). */
+export function startNodeProcess(installation: KafkaInstallation, nodeDir: string): StartedProcess {
+  const propertiesFile = nodePropertiesFile(nodeDir);
+  if (!existsSync(propertiesFile)) {
+    throw new Error(`no ${propertiesFile}: the Kafka node was never formatted`);
+  }
+  return startDetached({
+    command: installation.java,
+    args: javaArguments(installation, 'kafka.Kafka', brokerHeap, [propertiesFile]),
+    logFile: nodeLogFile(nodeDir),
+    cwd: nodeDir,
+  });
+}
+
+/**
+ * True when `pid` is a Kafka JVM of this node (not a process that reused the pid after the
+ * environment's machine restarted): its command line names kafka.Kafka and the node's config.
+ */
+export function isKafkaNodeProcess(pid: number, nodeDir: string): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return commandLine.includes('kafka.Kafka') && commandLine.includes(nodePropertiesFile(nodeDir));
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM (a broker then shuts down cleanly: leaderships move first), SIGKILL after 30 s. */
+export async function stopNodeProcess(pid: number, nodeDir: string): Promise<void> {
+  if (!isKafkaNodeProcess(pid, nodeDir)) return;
+  await stopProcess(pid, 30_000);
+}
+
+export interface ClusterView {
+  clusterId: string;
+  brokerIds: number[];
+}
+
+/**
+ * Asks the given brokers for cluster metadata (a Metadata request, as any client's first). The
+ * answer lists only the brokers that are registered and unfenced, i.e. that serve.
+ */
+export async function describeCluster(bootstrap: string[], timeoutMs = 5_000): Promise<ClusterView> {
+  const admin = new Admin({
+    clientId: 'lagpilot-test-env-health',
+    bootstrapBrokers: bootstrap,
+    timeout: timeoutMs,
+    connectTimeout: timeoutMs,
+    retries: 0,
+  });
+  try {
+    const metadata = await admin.metadata({ topics: [], forceUpdate: true });
+    return { clusterId: metadata.id, brokerIds: [...metadata.brokers.keys()].sort((a, b) => a - b) };
+  } finally {
+    await admin.close();
+  }
+}
+
+/** True when the broker at `address` answers with the expected cluster id and sees `brokerIds`. */
+export async function brokerServes(address: string, clusterId: string, brokerIds: number[]): Promise<boolean> {
+  const view = await describeCluster([address]);
+  return view.clusterId === clusterId && brokerIds.every((id) => view.brokerIds.includes(id));
+}

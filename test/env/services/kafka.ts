@@ -1,0 +1,128 @@
+// `kafka`: one Apache Kafka node in KRaft mode, broker and controller in one JVM, on loopback.
+// Each start formats a fresh data directory (a new cluster id): no state leaks from one run of
+// the environment into the next, and a broker killed mid-write never has to recover its logs.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { freeLoopbackPorts } from '../ports.ts';
+import { serviceRunDir } from '../paths.ts';
+import { waitUntilHealthy } from '../processes.ts';
+import type { EnvService, ServiceRecord } from '../service.ts';
+import { installKafka } from '../kafka/install.ts';
+import {
+  brokerServes,
+  formatNode,
+  isKafkaNodeProcess,
+  randomClusterId,
+  startNodeProcess,
+  stopNodeProcess,
+  type KafkaNodeSpec,
+} from '../kafka/nodes.ts';
+
+/** What tests need to reach a Kafka cluster of the environment and to run Kafka's tools on it. */
+export interface KafkaClusterDetails extends ServiceRecord {
+  /** Bootstrap servers, comma-separated: "127.0.0.1:PORT[,127.0.0.1:PORT…]". */
+  bootstrap: string;
+  clusterId: string;
+  /** Kafka version of the brokers. */
+  version: string;
+  /** The java executable the brokers run on (and Kafka's tools should). */
+  java: string;
+  /** Folder of the broker's jars (classpath `${libDir}/*`), e.g. for kafka.tools.StorageTool. */
+  libDir: string;
+  /** Kafka's tools (org.apache.kafka:kafka-tools), classpath `${toolsLibDir}/*`. */
+  toolsVersion: string;
+  toolsLibDir: string;
+}
+
+export interface KafkaDetails extends KafkaClusterDetails {
+  nodeId: number;
+  port: number;
+  controllerPort: number;
+  logFile: string;
+}
+
+const nodeId = 1;
+/** A cold JVM on two busy cores has been seen to take 10 s; the deadline leaves room. */
+const startTimeoutMs = 90_000;
+
+export const service: EnvService<KafkaDetails> = {
+  name: 'kafka',
+
+  async install() {
+    await installKafka();
+  },
+
+  async start() {
+    const startedMillis = Date.now();
+    const installation = await installKafka();
+    const runDir = serviceRunDir('kafka');
+    rmSync(runDir, { recursive: true, force: true });
+    const [port, controllerPort] = await freeLoopbackPorts(2);
+    if (port === undefined || controllerPort === undefined) throw new Error('could not find two free loopback ports for Kafka');
+    const nodeDir = join(runDir, `node-${nodeId}`);
+    const spec: KafkaNodeSpec = {
+      nodeId,
+      role: 'combined',
+      nodeDir,
+      brokerPort: port,
+      controllerPort,
+      quorumVoters: `${nodeId}@127.0.0.1:${controllerPort}`,
+      settings: {
+        'offsets.topic.replication.factor': 1,
+        'transaction.state.log.replication.factor': 1,
+        'transaction.state.log.min.isr': 1,
+        'share.coordinator.state.topic.replication.factor': 1,
+        'share.coordinator.state.topic.min.isr': 1,
+        'default.replication.factor': 1,
+        'min.insync.replicas': 1,
+      },
+    };
+    const clusterId = randomClusterId();
+    await formatNode(installation, spec, clusterId);
+    const started = startNodeProcess(installation, nodeDir);
+    const bootstrap = `127.0.0.1:${port}`;
+    try {
+      await waitUntilHealthy(
+        `Kafka ${installation.version} (node ${nodeId} at ${bootstrap})`,
+        () => brokerServes(bootstrap, clusterId, [nodeId]),
+        started,
+        startTimeoutMs,
+      );
+    } catch (error) {
+      await stopNodeProcess(started.pid, nodeDir);
+      throw error;
+    }
+    return {
+      pids: [started.pid],
+      runDir,
+      startedAt: new Date(startedMillis).toISOString(),
+      startMillis: Date.now() - startedMillis,
+      bootstrap,
+      clusterId,
+      version: installation.version,
+      java: installation.java,
+      libDir: installation.libDir,
+      toolsVersion: installation.toolsVersion,
+      toolsLibDir: installation.toolsLibDir,
+      nodeId,
+      port,
+      controllerPort,
+      logFile: started.logFile,
+    };
+  },
+
+  async isHealthy(details) {
+    const nodeDir = join(details.runDir, `node-${details.nodeId}`);
+    if (!details.pids.every((pid) => isKafkaNodeProcess(pid, nodeDir))) return false;
+    try {
+      return await brokerServes(details.bootstrap, details.clusterId, [details.nodeId]);
+    } catch {
+      return false;
+    }
+  },
+
+  async stop(details) {
+    const nodeDir = join(details.runDir, `node-${details.nodeId}`);
+    for (const pid of details.pids) await stopNodeProcess(pid, nodeDir);
+  },
+};
