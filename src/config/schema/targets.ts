@@ -1,0 +1,89 @@
+// `targets`: what lagpilot scales. One target is one consumer group, the topics whose lag it
+// watches, the bounds of its replica count and the actuator that applies decisions.
+import { z } from 'zod';
+import { duration, resourceName } from './common.ts';
+import { actuatorSchema } from './actuators.ts';
+import { formatDurationMillis } from '../../util/duration.ts';
+
+const replicasSchema = z
+  .strictObject({
+    min: z.int().min(0).default(1).describe('Fewest replicas lagpilot may set (0 allows scaling to zero).'),
+    max: z.int().min(1).describe('Most replicas lagpilot may set; more than the partition count is never useful.'),
+  })
+  .describe('Bounds of the replica count.');
+
+const lagSchema = z
+  .strictObject({
+    targetSeconds: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Desired lag in seconds (time a new message waits before it is consumed).'),
+    targetMessagesPerReplica: z
+      .int()
+      .positive()
+      .optional()
+      .describe('Desired lag in messages per replica (as KEDA\'s lagThreshold).'),
+  })
+  .describe('The lag to keep; at least one of the two.');
+
+function isValidRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const targetSchema = z
+  .strictObject({
+    name: resourceName.describe('Unique name, used in metrics, logs and state keys.'),
+    cluster: resourceName.describe('Name of the cluster (in clusters) the consumer group lives in.'),
+    consumerGroup: z.string().min(1).describe('Kafka consumer group id.'),
+    topics: z.array(z.string().min(1)).min(1).optional().describe('Topics whose lag counts; or use topicPattern.'),
+    topicPattern: z
+      .string()
+      .min(1)
+      .refine(isValidRegExp, { error: 'is not a valid regular expression' })
+      .optional()
+      .describe('Regular expression (JavaScript syntax, matched against the whole name) selecting the topics; or use topics.'),
+    interval: duration('Time between two evaluations.', '15s'),
+    tickTimeout: duration('Time limit of one evaluation; must not exceed interval.', '10s'),
+    replicas: replicasSchema,
+    lag: lagSchema,
+    actuator: actuatorSchema,
+  })
+  .superRefine((target, context) => {
+    const hasTopics = target.topics !== undefined;
+    const hasPattern = target.topicPattern !== undefined;
+    if (hasTopics === hasPattern) {
+      context.addIssue({
+        code: 'custom',
+        path: [],
+        message: hasTopics ? 'set topics or topicPattern, not both' : 'set one of topics or topicPattern',
+      });
+    }
+    if (target.replicas.min > target.replicas.max) {
+      context.addIssue({
+        code: 'custom',
+        path: ['replicas'],
+        message: `min (${target.replicas.min}) must not exceed max (${target.replicas.max})`,
+      });
+    }
+    if (target.lag.targetSeconds === undefined && target.lag.targetMessagesPerReplica === undefined) {
+      context.addIssue({ code: 'custom', path: ['lag'], message: 'set targetSeconds, targetMessagesPerReplica or both' });
+    }
+    if (target.tickTimeout > target.interval) {
+      context.addIssue({
+        code: 'custom',
+        path: ['tickTimeout'],
+        message: `${formatDurationMillis(target.tickTimeout)} must not exceed interval (${formatDurationMillis(target.interval)})`,
+      });
+    }
+  })
+  .describe('A consumer group to keep sized right.');
+
+export const targetsSchema = z.array(targetSchema).default([]).describe('What lagpilot scales.');
+
+export type TargetConfig = z.output<typeof targetSchema>;

@@ -1,0 +1,179 @@
+// `lagpilot run`: puts the parts together and takes them apart again in a fixed order.
+// Start: metrics registry, dependency clients and their readiness checks, HTTP server, scheduler.
+// Stop: report not ready, stop ticking (running ticks get the deadline), close the HTTP server,
+// close every client. The whole stop shares one deadline (shutdown.deadline).
+import { Redis } from 'ioredis';
+import type { LagpilotConfig, TargetConfig } from './config/schema.ts';
+import { systemClock, type Clock } from './engine/clock.ts';
+import { Scheduler, type TickFunction } from './engine/scheduler.ts';
+import { errorMessage, type Logger } from './logging/logger.ts';
+import { AlertmanagerWebhook } from './server/alertmanager-webhook.ts';
+import { kafkaClusterCheck } from './server/checks/kafka.ts';
+import { prometheusCheck } from './server/checks/prometheus.ts';
+import { redisCheck } from './server/checks/redis.ts';
+import { startHttpServer, type RunningHttpServer } from './server/http-server.ts';
+import { createMetricsRegistry } from './server/metrics.ts';
+import { ReadinessChecks } from './server/readiness.ts';
+
+export interface DaemonOptions {
+  config: LagpilotConfig;
+  logger: Logger;
+  version: string;
+  clock?: Clock;
+  /** The evaluation of one target; `placeholderTick` until the engine has collectors and policies. */
+  tick?: TickFunction;
+}
+
+export interface ShutdownResult {
+  /** True when everything finished within the deadline and every client closed. */
+  clean: boolean;
+  problems: string[];
+}
+
+export interface RunningDaemon {
+  /** The HTTP port actually bound. */
+  port: number;
+  host: string;
+  stop(): Promise<ShutdownResult>;
+}
+
+/** A tick that evaluates nothing yet: it records that the target was visited. */
+export function placeholderTick(logger: Logger, targets: readonly TargetConfig[]): TickFunction {
+  const byName = new Map(targets.map((target) => [target.name, target]));
+  return async (targetName, signal) => {
+    signal.throwIfAborted();
+    const target = byName.get(targetName);
+    logger.debug('tick', {
+      target: targetName,
+      consumerGroup: target?.consumerGroup,
+      cluster: target?.cluster,
+      evaluated: 'nothing yet: no collectors, policies or actuators are wired',
+    });
+    await Promise.resolve();
+  };
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { config } = options;
+  const logger = options.logger.child({ component: 'daemon' });
+  const clock = options.clock ?? systemClock;
+  const registry = createMetricsRegistry(options.version);
+  const readiness = new ReadinessChecks();
+  const closers: { name: string; close: () => Promise<void> }[] = [];
+
+  for (const cluster of config.clusters) readiness.register(kafkaClusterCheck(cluster));
+  if (config.redis !== undefined) {
+    const redis = connectRedis(config.redis.url, config.redis.keyPrefix, options.logger.child({ component: 'redis' }));
+    readiness.register(redisCheck(redis));
+    closers.push({ name: 'redis', close: async () => { await closeRedis(redis); } });
+  }
+  if (config.prometheus !== undefined) readiness.register(prometheusCheck(config.prometheus));
+
+  const alertmanagerWebhook = new AlertmanagerWebhook(registry, options.logger.child({ component: 'alertmanager-webhook' }));
+  let server: RunningHttpServer;
+  try {
+    server = await startHttpServer({
+      host: config.server.host,
+      port: config.server.port,
+      maxBodyBytes: config.server.maxBodyBytes,
+      registry,
+      readiness,
+      alertmanagerWebhook,
+      logger: options.logger.child({ component: 'http' }),
+    });
+  } catch (error) {
+    await closeAll(closers, logger);
+    throw error;
+  }
+
+  const schedulerLogger = options.logger.child({ component: 'scheduler' });
+  const scheduler = new Scheduler({
+    targets: config.targets.map((target) => ({
+      name: target.name,
+      intervalMillis: target.interval,
+      tickTimeoutMillis: target.tickTimeout,
+    })),
+    tick: options.tick ?? placeholderTick(schedulerLogger, config.targets),
+    clock,
+    logger: schedulerLogger,
+    registry,
+  });
+  if (config.targets.length === 0) logger.warn('no targets configured: the loop has nothing to evaluate');
+  scheduler.start();
+  logger.info('lagpilot started', {
+    version: options.version,
+    port: server.port,
+    targets: config.targets.length,
+    clusters: config.clusters.map((cluster) => cluster.name),
+    readinessChecks: readiness.names,
+  });
+
+  let stopping: Promise<ShutdownResult> | undefined;
+  const stop = async (): Promise<ShutdownResult> => {
+    const deadlineAt = clock.now() + config.shutdown.deadline;
+    const remaining = (): number => Math.max(0, deadlineAt - clock.now());
+    const problems: string[] = [];
+    readiness.markNotReady('shutting down');
+    const { abandoned } = await scheduler.stop(remaining());
+    if (abandoned.length > 0) problems.push(`ticks still running at the deadline: ${abandoned.join(', ')}`);
+    await server.close(remaining());
+    logger.info('http server closed');
+    problems.push(...(await closeAll(closers, logger)));
+    return { clean: problems.length === 0, problems };
+  };
+  return {
+    port: server.port,
+    host: server.host,
+    stop: async () => {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}
+
+function connectRedis(url: string, keyPrefix: string, logger: Logger): Redis {
+  const client = new Redis(url, {
+    keyPrefix,
+    // Fail commands at once while disconnected instead of queueing them: a readiness probe
+    // must see the outage, and ticks must not pile up behind a dead connection.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+  });
+  // Reconnect attempts repeat every few seconds; one line per outage is enough.
+  let reportedOutage = false;
+  client.on('error', (error: Error) => {
+    if (reportedOutage) return;
+    reportedOutage = true;
+    logger.warn('redis unreachable; retrying', { url, error: error.message });
+  });
+  client.on('ready', () => {
+    if (reportedOutage) logger.info('redis reachable again', { url });
+    else logger.info('redis connected', { url });
+    reportedOutage = false;
+  });
+  return client;
+}
+
+async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'ready') {
+    await client.quit();
+    return;
+  }
+  // Not connected: QUIT would fail; disconnecting stops the reconnect attempts.
+  client.disconnect();
+}
+
+async function closeAll(closers: { name: string; close: () => Promise<void> }[], logger: Logger): Promise<string[]> {
+  const problems: string[] = [];
+  for (const closer of closers) {
+    try {
+      await closer.close();
+      logger.info('client closed', { client: closer.name });
+    } catch (error) {
+      problems.push(`closing ${closer.name} failed: ${errorMessage(error)}`);
+      logger.warn('client did not close cleanly', { client: closer.name, error: errorMessage(error) });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,152 @@
+// The daemon's HTTP endpoints on node:http: few routes, no framework.
+//   GET  /healthz                 the process is alive (200 while the event loop answers)
+//   GET  /readyz                  200 when every dependency answers, else 503 naming the failing
+//   GET  /metrics                 Prometheus text format from the daemon's private registry
+//   POST /webhooks/alertmanager   Alertmanager webhook deliveries
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { errorMessage, type Logger } from '../logging/logger.ts';
+import type { AlertmanagerWebhook } from './alertmanager-webhook.ts';
+import type { ReadinessChecks } from './readiness.ts';
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  registry: Registry;
+  readiness: ReadinessChecks;
+  alertmanagerWebhook: AlertmanagerWebhook;
+  logger: Logger;
+}
+
+export interface RunningHttpServer {
+  /** The bound port (the chosen one when the config said 0). */
+  port: number;
+  host: string;
+  /**
+   * Stops accepting connections and waits for open requests; connections still open after
+   * `deadlineMillis` are cut.
+   */
+  close(deadlineMillis: number): Promise<void>;
+}
+
+class RequestBodyTooLarge extends Error {}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const server = createServer((request, response) => {
+    handle(request, response, options).catch((error: unknown) => {
+      options.logger.error('request failed', { method: request.method, url: request.url, error: errorMessage(error) });
+      if (!response.headersSent) sendText(response, 500, 'internal error\n');
+      else response.destroy();
+    });
+  });
+  // Keep-alive from a scraper must not hold shutdown hostage past the deadline.
+  server.keepAliveTimeout = 5000;
+  await listen(server, options.host, options.port);
+  const address = server.address() as AddressInfo;
+  options.logger.info('http server listening', { host: address.address, port: address.port });
+  return {
+    port: address.port,
+    host: address.address,
+    close: async (deadlineMillis) => closeServer(server, deadlineMillis),
+  };
+}
+
+async function listen(server: Server, host: string, port: number): Promise<void> {
+  await new Promise<void>((resolveListen, reject) => {
+    const onError = (error: Error): void => {
+      reject(new Error(`cannot listen on ${host}:${port}: ${error.message}`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolveListen();
+    });
+  });
+}
+
+async function closeServer(server: Server, deadlineMillis: number): Promise<void> {
+  const closed = new Promise<void>((resolveClose) => { server.close(() => { resolveClose(); }); });
+  server.closeIdleConnections();
+  const deadline = setTimeout(() => { server.closeAllConnections(); }, deadlineMillis);
+  deadline.unref();
+  await closed;
+  clearTimeout(deadline);
+}
+
+async function handle(request: IncomingMessage, response: ServerResponse, options: HttpServerOptions): Promise<void> {
+  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  const method = request.method ?? 'GET';
+  const reading = method === 'GET' || method === 'HEAD';
+  switch (path) {
+    case '/healthz':
+      if (!reading) { sendMethodNotAllowed(response, 'GET, HEAD'); return; }
+      sendText(response, 200, 'ok\n');
+      return;
+    case '/readyz': {
+      if (!reading) { sendMethodNotAllowed(response, 'GET, HEAD'); return; }
+      const report = await options.readiness.run();
+      sendJson(response, report.ready ? 200 : 503, report);
+      return;
+    }
+    case '/metrics': {
+      if (!reading) { sendMethodNotAllowed(response, 'GET, HEAD'); return; }
+      const body = await options.registry.metrics();
+      response.writeHead(200, { 'content-type': options.registry.contentType });
+      response.end(body);
+      return;
+    }
+    case '/webhooks/alertmanager': {
+      if (method !== 'POST') { sendMethodNotAllowed(response, 'POST'); return; }
+      let body: string;
+      try {
+        body = await readBody(request, options.maxBodyBytes);
+      } catch (error) {
+        if (!(error instanceof RequestBodyTooLarge)) throw error;
+        options.logger.warn('webhook refused: body too large', { limitBytes: options.maxBodyBytes });
+        response.setHeader('connection', 'close');
+        sendText(response, 413, `request body exceeds the limit of ${options.maxBodyBytes} bytes\n`);
+        return;
+      }
+      const result = options.alertmanagerWebhook.receive(body);
+      if (!result.ok) {
+        options.logger.warn('webhook refused', { reason: result.message });
+        sendText(response, 400, `${result.message}\n`);
+        return;
+      }
+      sendJson(response, 200, { received: result.alerts });
+      return;
+    }
+    default:
+      sendText(response, 404, `no such endpoint: ${path}\n`);
+  }
+}
+
+async function readBody(request: IncomingMessage, limitBytes: number): Promise<string> {
+  const declared = Number(request.headers['content-length'] ?? '0');
+  if (declared > limitBytes) throw new RequestBodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) throw new RequestBodyTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendText(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  response.end(text);
+}
+
+function sendJson(response: ServerResponse, status: number, value: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(`${JSON.stringify(value)}\n`);
+}
+
+function sendMethodNotAllowed(response: ServerResponse, allowed: string): void {
+  response.setHeader('allow', allowed);
+  sendText(response, 405, `method not allowed; use ${allowed}\n`);
+}
