@@ -1,0 +1,143 @@
+// Typed settings of the policy engine with their defaults. The daemon's config schema maps onto
+// these; the simulator uses them as they are. One set of defaults serves every workload: they
+// are derived from the scaling model's physics (startup, rebalance pause, lag SLO), not fitted
+// to a trace (docs/decisions/0006-scaling-policy.md).
+
+export interface LagPolicyConfig {
+  enabled: boolean;
+  /** Target age of the oldest unconsumed message, seconds (primary target). */
+  targetLagSeconds?: number;
+  /** Alternative target: backlog per replica, messages (KEDA's lagThreshold). */
+  targetMessagesPerReplica?: number;
+  /** Seconds within which lag above target should be back at target. */
+  recoverySeconds: number;
+}
+
+export interface ThroughputPolicyConfig {
+  enabled: boolean;
+  /** Messages per second one replica processes (measured by a load test, or estimated). */
+  capacityPerReplica?: number;
+  /** Fraction of capacity a replica should run at in steady state. */
+  targetUtilization: number;
+  /** Seconds within which the backlog should be drained. */
+  drainSeconds: number;
+}
+
+export interface ResourcePolicyConfig {
+  enabled: boolean;
+  /** Target mean utilization of the request, 0 … 1. */
+  targetUtilization: number;
+  /** Band around the target in which the count is kept (HPA's 0.1). */
+  tolerance: number;
+}
+
+export interface ScheduleWindow {
+  /** Cron expression (node-cron syntax, 5 or 6 fields, UTC) of each window's start. */
+  cron: string;
+  durationSeconds: number;
+  minReplicas?: number;
+  maxReplicas?: number;
+}
+
+export interface SchedulePolicyConfig {
+  enabled: boolean;
+  windows: ScheduleWindow[];
+}
+
+export interface PredictionPolicyConfig {
+  enabled: boolean;
+  /** Holt's smoothing of the level, 0 … 1. */
+  levelSmoothing: number;
+  /** Holt's smoothing of the trend, 0 … 1. */
+  trendSmoothing: number;
+  /** Seconds from a scale-up decision until a new replica takes load (startup + rebalance). */
+  horizonSeconds: number;
+  /** Samples needed before the trend is trusted. */
+  minSamples: number;
+}
+
+export interface RateLimitRule {
+  type: 'pods' | 'percent';
+  value: number;
+  periodSeconds: number;
+}
+
+export interface RateLimitConfig {
+  /**
+   * Which rule wins when several apply: the most permissive (max) or the strictest (min);
+   * 'disabled' forbids scaling in this direction (as the HPA's selectPolicy: Disabled).
+   * No rules means no limit.
+   */
+  select: 'max' | 'min' | 'disabled';
+  rules: RateLimitRule[];
+}
+
+export interface SafetyConfig {
+  minReplicas: number;
+  maxReplicas: number;
+  /** Allow more consumers than partitions (they idle; useful only as warm spares). */
+  allowIdleConsumers: boolean;
+  /** Data older than this is stale: no scale-in. */
+  maxDataAgeSeconds: number;
+  /** After this many failed collections in a row, go to fallbackReplicas (if set). */
+  fallbackAfterFailedCollections: number;
+  fallbackReplicas?: number;
+  scaleUpTolerance: number;
+  scaleDownTolerance: number;
+  scaleUpStabilizationSeconds: number;
+  scaleDownStabilizationSeconds: number;
+  scaleUpRateLimit: RateLimitConfig;
+  scaleDownRateLimit: RateLimitConfig;
+  /** No further scale-up for this long after a scale-up (0: never wait; lag comes first). */
+  scaleUpCooldownSeconds: number;
+  /** No scale-down for this long after a scale-up. */
+  scaleDownCooldownAfterScaleUpSeconds: number;
+  /** No further scale-down for this long after a scale-down. */
+  scaleDownCooldownAfterScaleDownSeconds: number;
+  /** Seconds the group stops consuming at each change of its members. */
+  rebalancePauseSeconds: number;
+  /**
+   * A scale-down must save, over the scale-down stabilization window, this many times the
+   * replica-seconds its rebalance pause wastes.
+   */
+  rebalanceCostFactor: number;
+}
+
+export interface EngineConfig {
+  lag: LagPolicyConfig;
+  throughput: ThroughputPolicyConfig;
+  cpu: ResourcePolicyConfig;
+  memory: ResourcePolicyConfig;
+  schedule: SchedulePolicyConfig;
+  prediction: PredictionPolicyConfig;
+  safety: SafetyConfig;
+}
+
+export function defaultEngineConfig(): EngineConfig {
+  return {
+    lag: { enabled: true, targetLagSeconds: 30, recoverySeconds: 60 },
+    throughput: { enabled: true, capacityPerReplica: 1000, targetUtilization: 0.9, drainSeconds: 60 },
+    cpu: { enabled: true, targetUtilization: 0.7, tolerance: 0.1 },
+    memory: { enabled: true, targetUtilization: 0.8, tolerance: 0.1 },
+    schedule: { enabled: true, windows: [] },
+    prediction: { enabled: true, levelSmoothing: 0.5, trendSmoothing: 0.3, horizonSeconds: 41, minSamples: 4 },
+    safety: {
+      minReplicas: 1,
+      maxReplicas: 24,
+      allowIdleConsumers: false,
+      maxDataAgeSeconds: 60,
+      fallbackAfterFailedCollections: 4,
+      scaleUpTolerance: 0.05,
+      scaleDownTolerance: 0.1,
+      scaleUpStabilizationSeconds: 0,
+      scaleDownStabilizationSeconds: 120,
+      scaleUpRateLimit: { select: 'max', rules: [] },
+      scaleDownRateLimit: { select: 'max', rules: [] },
+      scaleUpCooldownSeconds: 0,
+      scaleDownCooldownAfterScaleUpSeconds: 60,
+      scaleDownCooldownAfterScaleDownSeconds: 60,
+      rebalancePauseSeconds: 10,
+      rebalanceCostFactor: 2,
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// One evaluation of one target: policies → combine → safety pipeline → decision. Pure: the
+// daemon and the simulator call this same function; they differ only in where the signals come
+// from, where the history is kept and what applies the decision.
+import type { EngineConfig } from './config.ts';
+import { combineRecommendations } from './combine.ts';
+import { evaluateLagPolicy } from './lag.ts';
+import { evaluatePredictionPolicy } from './prediction.ts';
+import { evaluateResourcePolicy } from './resource.ts';
+import { runSafetyPipeline } from './safety/pipeline.ts';
+import { pruneRecommendations } from './safety/stabilization.ts';
+import type { ScaleEvent, ScalingHistory, TimedRecommendation } from './safety/stage.ts';
+import { evaluateSchedulePolicy } from './schedule.ts';
+import { evaluateThroughputPolicy } from './throughput.ts';
+import type { Decision, Recommendation, ScalingSignals } from './types.ts';
+
+export interface Evaluation {
+  decision: Decision;
+  /** The history to keep for the next evaluation. */
+  history: ScalingHistory;
+}
+
+export const emptyHistory: ScalingHistory = { recommendations: [], events: [] };
+
+export function evaluatePolicies(config: EngineConfig, signals: ScalingSignals): Recommendation[] {
+  const recommendations: Recommendation[] = [];
+  const capacity = config.throughput.capacityPerReplica;
+  if (config.lag.enabled) recommendations.push(evaluateLagPolicy(config.lag, capacity, signals));
+  if (config.throughput.enabled) recommendations.push(evaluateThroughputPolicy(config.throughput, signals));
+  if (config.cpu.enabled) recommendations.push(evaluateResourcePolicy('cpu', config.cpu, signals));
+  if (config.memory.enabled) recommendations.push(evaluateResourcePolicy('memory', config.memory, signals));
+  if (config.schedule.enabled && config.schedule.windows.length > 0) recommendations.push(evaluateSchedulePolicy(config.schedule, signals));
+  if (config.prediction.enabled) {
+    recommendations.push(evaluatePredictionPolicy(config.prediction, capacity, config.throughput.targetUtilization, signals.produceRateHistory));
+  }
+  return recommendations;
+}
+
+export function decide(config: EngineConfig, signals: ScalingSignals, history: ScalingHistory): Evaluation {
+  const recommendations = evaluatePolicies(config, signals);
+  const combined = combineRecommendations(recommendations, signals.currentReplicas);
+  let minReplicas = config.safety.minReplicas;
+  let maxReplicas = config.safety.maxReplicas;
+  for (const recommendation of recommendations) {
+    if (recommendation.minReplicas !== undefined) minReplicas = Math.max(minReplicas, recommendation.minReplicas);
+    if (recommendation.maxReplicas !== undefined) maxReplicas = Math.max(maxReplicas, recommendation.maxReplicas);
+  }
+  maxReplicas = Math.max(maxReplicas, minReplicas);
+
+  const policyReasons = recommendations.flatMap((recommendation) => recommendation.reasons);
+  const draft = runSafetyPipeline(
+    { current: signals.currentReplicas, desired: combined.replicas, reasons: [...policyReasons, ...combined.reasons] },
+    { config: config.safety, signals, history, minReplicas, maxReplicas },
+  );
+  const action = draft.desired > draft.current ? 'scaleUp' : draft.desired < draft.current ? 'scaleDown' : 'none';
+  const decision: Decision = { time: signals.time, current: draft.current, desired: draft.desired, action, reasons: draft.reasons, recommendations };
+
+  const keepSeconds = Math.max(config.safety.scaleUpStabilizationSeconds, config.safety.scaleDownStabilizationSeconds);
+  const recommendationsKept: TimedRecommendation[] = pruneRecommendations(history.recommendations, signals.time, keepSeconds);
+  if (draft.recommendationForHistory !== undefined) recommendationsKept.push({ time: signals.time, replicas: draft.recommendationForHistory });
+  const eventWindow = Math.max(
+    config.safety.scaleUpCooldownSeconds,
+    config.safety.scaleDownCooldownAfterScaleUpSeconds,
+    config.safety.scaleDownCooldownAfterScaleDownSeconds,
+    ...config.safety.scaleUpRateLimit.rules.map((rule) => rule.periodSeconds),
+    ...config.safety.scaleDownRateLimit.rules.map((rule) => rule.periodSeconds),
+  );
+  const eventsKept: ScaleEvent[] = pruneRecommendations(history.events, signals.time, eventWindow);
+  if (action !== 'none') eventsKept.push({ time: signals.time, from: draft.current, to: draft.desired });
+  return { decision, history: { recommendations: recommendationsKept, events: eventsKept } };
+}
