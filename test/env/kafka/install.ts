@@ -34,6 +34,9 @@ export interface KafkaInstallation {
   log4jConfig: string;
 }
 
+/** log4j2 configuration of every node: INFO to stdout, which goes to the node's log file. */
+export const kafkaLog4jConfig = join(kafkaPomDir, 'log4j2.properties');
+
 export function kafkaLibDir(version = kafkaVersion): string {
   return join(cacheRoot, `kafka-${version}`, 'libs');
 }
@@ -190,6 +193,6 @@ export async function installKafka(): Promise<KafkaInstallation> {
     libDir,
     toolsVersion: kafkaToolsVersion,
     toolsLibDir,
-    log4jConfig: join(kafkaPomDir, 'log4j2.properties'),
+    log4jConfig: kafkaLog4jConfig,
   };
 }

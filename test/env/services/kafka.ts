@@ -73,9 +73,9 @@ export const service: EnvService<KafkaDetails> = {
         'transaction.state.log.min.isr': 1,
         'share.coordinator.state.topic.replication.factor': 1,
         'share.coordinator.state.topic.min.isr': 1,
-        'default.replication.factor': 1,
         'min.insync.replicas': 1,
       },
+      controllerSettings: { 'default.replication.factor': 1 },
     };
     const clusterId = randomClusterId();
     await formatNode(installation, spec, clusterId);

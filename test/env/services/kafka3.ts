@@ -1,0 +1,259 @@
+// `kafka3`: a Kafka cluster of three broker-only nodes and one dedicated controller, on
+// loopback. The controller is its own JVM so that fault tests can stop any broker (stopBroker)
+// and bring it back (startBroker) without touching the metadata quorum. Internal topics and new
+// topics default to replication factor 3 with min ISR 2: one broker down, everything still
+// accepts writes. Each start of the service formats a fresh cluster; a broker brought back by
+// startBroker keeps its data, as a restarted broker in production does.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { freeLoopbackPorts } from '../ports.ts';
+import { serviceRunDir } from '../paths.ts';
+import { waitUntilHealthy, type StartedProcess } from '../processes.ts';
+import type { EnvService } from '../service.ts';
+import { readEnvState, recordService } from '../state.ts';
+import { installKafka, kafkaLog4jConfig, type KafkaInstallation } from '../kafka/install.ts';
+import {
+  brokerServes,
+  clusterServes,
+  controllerHeap,
+  formatNode,
+  isKafkaNodeProcess,
+  randomClusterId,
+  startNodeProcess,
+  stopNodeProcess,
+  type KafkaNodeSpec,
+} from '../kafka/nodes.ts';
+import type { KafkaClusterDetails } from './kafka.ts';
+
+export interface Kafka3Node {
+  nodeId: number;
+  role: 'broker' | 'controller';
+  /** PLAINTEXT port of a broker, CONTROLLER port of the controller. */
+  port: number;
+  /** The running JVM, or null while the node is stopped (stopBroker). */
+  pid: number | null;
+  nodeDir: string;
+  logFile: string;
+}
+
+export interface Kafka3Details extends KafkaClusterDetails {
+  controller: Kafka3Node;
+  brokers: Kafka3Node[];
+}
+
+const serviceName = 'kafka3';
+export const controllerNodeId = 0;
+export const brokerNodeIds = [1, 2, 3];
+/** Four JVMs starting at once on two cores take longer than one. */
+const startTimeoutMs = 120_000;
+
+const clusterSettings: Record<string, number> = {
+  'offsets.topic.replication.factor': 3,
+  'transaction.state.log.replication.factor': 3,
+  'transaction.state.log.min.isr': 2,
+  'share.coordinator.state.topic.replication.factor': 3,
+  'share.coordinator.state.topic.min.isr': 2,
+  'min.insync.replicas': 2,
+};
+
+const clusterControllerSettings: Record<string, number> = {
+  'default.replication.factor': 3,
+};
+
+function brokerAddress(node: Kafka3Node): string {
+  return `127.0.0.1:${node.port}`;
+}
+
+function installationOf(details: Kafka3Details): KafkaInstallation {
+  return {
+    java: details.java,
+    version: details.version,
+    libDir: details.libDir,
+    toolsVersion: details.toolsVersion,
+    toolsLibDir: details.toolsLibDir,
+    log4jConfig: kafkaLog4jConfig,
+  };
+}
+
+function runningPids(details: Kafka3Details): number[] {
+  return [details.controller, ...details.brokers].flatMap((node) => (node.pid === null ? [] : [node.pid]));
+}
+
+async function stopNode(node: Kafka3Node): Promise<void> {
+  if (node.pid !== null) await stopNodeProcess(node.pid, node.nodeDir);
+}
+
+/** Waits until the broker answers metadata requests and counts itself among the live brokers. */
+async function waitForBroker(details: Pick<Kafka3Details, 'clusterId'>, node: Kafka3Node, process: StartedProcess): Promise<void> {
+  await waitUntilHealthy(
+    `kafka3 broker ${node.nodeId} at ${brokerAddress(node)}`,
+    () => brokerServes(brokerAddress(node), details.clusterId, [node.nodeId]),
+    process,
+    startTimeoutMs,
+  );
+}
+
+export const service: EnvService<Kafka3Details> = {
+  name: serviceName,
+
+  async install() {
+    await installKafka();
+  },
+
+  async start() {
+    const startedMillis = Date.now();
+    const installation = await installKafka();
+    const runDir = serviceRunDir(serviceName);
+    rmSync(runDir, { recursive: true, force: true });
+    const ports = await freeLoopbackPorts(1 + brokerNodeIds.length);
+    const [controllerPort, ...brokerPorts] = ports;
+    if (controllerPort === undefined || brokerPorts.length !== brokerNodeIds.length) {
+      throw new Error(`could not find ${ports.length} free loopback ports for kafka3`);
+    }
+    const quorumVoters = `${controllerNodeId}@127.0.0.1:${controllerPort}`;
+    const nodeDirOf = (nodeId: number) => join(runDir, `node-${nodeId}`);
+    const specs: KafkaNodeSpec[] = [
+      {
+        nodeId: controllerNodeId,
+        role: 'controller',
+        nodeDir: nodeDirOf(controllerNodeId),
+        controllerPort,
+        quorumVoters,
+        settings: clusterSettings,
+        controllerSettings: clusterControllerSettings,
+      },
+      ...brokerNodeIds.map((nodeId, index): KafkaNodeSpec => ({
+        nodeId,
+        role: 'broker',
+        nodeDir: nodeDirOf(nodeId),
+        brokerPort: brokerPorts[index] ?? 0,
+        quorumVoters,
+        settings: clusterSettings,
+      })),
+    ];
+    const clusterId = randomClusterId();
+    await Promise.all(specs.map((spec) => formatNode(installation, spec, clusterId)));
+
+    const controllerProcess = startNodeProcess(installation, nodeDirOf(controllerNodeId), controllerHeap);
+    const brokerProcesses = brokerNodeIds.map((nodeId) => startNodeProcess(installation, nodeDirOf(nodeId)));
+    const toNode = (spec: KafkaNodeSpec, started: StartedProcess): Kafka3Node => ({
+      nodeId: spec.nodeId,
+      role: spec.role === 'controller' ? 'controller' : 'broker',
+      port: spec.role === 'controller' ? controllerPort : (spec.brokerPort ?? 0),
+      pid: started.pid,
+      nodeDir: spec.nodeDir,
+      logFile: started.logFile,
+    });
+    const [controllerSpec, ...brokerSpecs] = specs;
+    if (controllerSpec === undefined) throw new Error('kafka3: no controller spec');
+    const controller = toNode(controllerSpec, controllerProcess);
+    const brokers = brokerSpecs.map((spec, index) => {
+      const started = brokerProcesses[index];
+      if (started === undefined) throw new Error(`kafka3: broker ${spec.nodeId} was not started`);
+      return toNode(spec, started);
+    });
+    const bootstrap = brokers.map(brokerAddress).join(',');
+    try {
+      // Every JVM is watched: whichever dies first fails the start with its own log.
+      await Promise.all([
+        waitUntilHealthy(
+          `kafka3 controller ${controllerNodeId} (port ${controllerPort}) with all brokers registered`,
+          () => brokerServes(bootstrap.split(',')[0] ?? '', clusterId, brokerNodeIds),
+          controllerProcess,
+          startTimeoutMs,
+        ),
+        ...brokers.map((node, index) => {
+          const started = brokerProcesses[index];
+          if (started === undefined) throw new Error(`kafka3: broker ${node.nodeId} was not started`);
+          return waitForBroker({ clusterId }, node, started);
+        }),
+      ]);
+    } catch (error) {
+      await Promise.all(brokers.map(stopNode));
+      await stopNode(controller);
+      throw error;
+    }
+    const details: Kafka3Details = {
+      pids: [],
+      runDir,
+      startedAt: new Date(startedMillis).toISOString(),
+      startMillis: 0,
+      bootstrap,
+      clusterId,
+      version: installation.version,
+      java: installation.java,
+      libDir: installation.libDir,
+      toolsVersion: installation.toolsVersion,
+      toolsLibDir: installation.toolsLibDir,
+      controller,
+      brokers,
+    };
+    details.pids = runningPids(details);
+    details.startMillis = Date.now() - startedMillis;
+    return details;
+  },
+
+  async isHealthy(details) {
+    const nodes = [details.controller, ...details.brokers];
+    if (!nodes.every((node) => node.pid !== null && isKafkaNodeProcess(node.pid, node.nodeDir))) return false;
+    try {
+      return await clusterServes(details.bootstrap.split(','), details.clusterId, brokerNodeIds);
+    } catch {
+      return false;
+    }
+  },
+
+  async stop(details) {
+    // Brokers first: a broker shutting down cleanly asks the controller to move its leaderships.
+    await Promise.all(details.brokers.map(stopNode));
+    await stopNode(details.controller);
+  },
+};
+
+function recordedKafka3(): Kafka3Details {
+  const record = readEnvState()[serviceName];
+  if (record === undefined) {
+    throw new Error('kafka3 is not running: start it first with ensureService("kafka3") or "npm run env -- up kafka3"');
+  }
+  return record as unknown as Kafka3Details;
+}
+
+function brokerOf(details: Kafka3Details, nodeId: number): Kafka3Node {
+  const broker = details.brokers.find((node) => node.nodeId === nodeId);
+  if (broker === undefined) {
+    throw new Error(`kafka3 has no broker ${nodeId}; its brokers are ${details.brokers.map((node) => node.nodeId).join(', ')}`);
+  }
+  return broker;
+}
+
+function saveKafka3(details: Kafka3Details): void {
+  details.pids = runningPids(details);
+  recordService(serviceName, details);
+}
+
+/**
+ * Stops one broker of the running kafka3 cluster (SIGTERM: a clean shutdown, leaderships move
+ * to the other brokers first) and records it as stopped. Resolves when the JVM is gone.
+ */
+export async function stopBroker(nodeId: number): Promise<void> {
+  const details = recordedKafka3();
+  const broker = brokerOf(details, nodeId);
+  await stopNode(broker);
+  broker.pid = null;
+  saveKafka3(details);
+}
+
+/**
+ * Starts a broker of the running kafka3 cluster that stopBroker stopped, on its old port and
+ * data, and resolves once it serves again (registered and unfenced). Its replicas may still be
+ * catching up: wait for the ISR if a test needs it.
+ */
+export async function startBroker(nodeId: number): Promise<void> {
+  const details = recordedKafka3();
+  const broker = brokerOf(details, nodeId);
+  if (broker.pid !== null && isKafkaNodeProcess(broker.pid, broker.nodeDir)) return;
+  const started = startNodeProcess(installationOf(details), broker.nodeDir);
+  broker.pid = started.pid;
+  saveKafka3(details);
+  await waitForBroker(details, broker, started);
+}
