@@ -60,6 +60,8 @@ export class ManualClock implements Clock {
    */
   async advance(millis: number): Promise<void> {
     const until = this.#now + millis;
+    // Work the caller just unblocked (a resolved promise) runs before time moves.
+    await settle();
     for (;;) {
       const next = this.#nextDue();
       if (next === undefined || next.dueAt > until) break;
