@@ -17,8 +17,15 @@ export interface ThroughputPolicyConfig {
   enabled: boolean;
   /** Messages per second one replica processes (measured by a load test, or estimated). */
   capacityPerReplica?: number;
-  /** Fraction of capacity a replica should run at in steady state. */
+  /** Replace the configured capacity by what saturated windows measure (capacity.ts). */
+  measureCapacity: boolean;
+  /** Fraction of capacity a replica should run at in steady state; above it, scale up. */
   targetUtilization: number;
+  /**
+   * Scale in only to a count that would run at or below this fraction of capacity: the band
+   * between the two keeps a rate that wobbles around a boundary from flapping the group.
+   */
+  scaleInUtilization: number;
   /** Seconds within which the backlog should be drained. */
   drainSeconds: number;
 }
@@ -96,11 +103,10 @@ export interface SafetyConfig {
   scaleDownCooldownAfterScaleDownSeconds: number;
   /** Seconds the group stops consuming at each change of its members. */
   rebalancePauseSeconds: number;
-  /**
-   * A scale-down must save, over the scale-down stabilization window, this many times the
-   * replica-seconds its rebalance pause wastes.
-   */
+  /** A scale-down must save this many times the replica-seconds its rebalance pause wastes… */
   rebalanceCostFactor: number;
+  /** …counted over this long: how long a new count is expected to hold. */
+  rebalancePaybackSeconds: number;
 }
 
 export interface EngineConfig {
@@ -116,7 +122,7 @@ export interface EngineConfig {
 export function defaultEngineConfig(): EngineConfig {
   return {
     lag: { enabled: true, targetLagSeconds: 30, recoverySeconds: 60 },
-    throughput: { enabled: true, capacityPerReplica: 1000, targetUtilization: 0.9, drainSeconds: 60 },
+    throughput: { enabled: true, capacityPerReplica: 1000, measureCapacity: true, targetUtilization: 0.95, scaleInUtilization: 0.8, drainSeconds: 120 },
     cpu: { enabled: true, targetUtilization: 0.7, tolerance: 0.1 },
     memory: { enabled: true, targetUtilization: 0.8, tolerance: 0.1 },
     schedule: { enabled: true, windows: [] },
@@ -130,7 +136,7 @@ export function defaultEngineConfig(): EngineConfig {
       scaleUpTolerance: 0.05,
       scaleDownTolerance: 0.1,
       scaleUpStabilizationSeconds: 0,
-      scaleDownStabilizationSeconds: 120,
+      scaleDownStabilizationSeconds: 30,
       scaleUpRateLimit: { select: 'max', rules: [] },
       scaleDownRateLimit: { select: 'max', rules: [] },
       scaleUpCooldownSeconds: 0,
@@ -138,6 +144,7 @@ export function defaultEngineConfig(): EngineConfig {
       scaleDownCooldownAfterScaleDownSeconds: 60,
       rebalancePauseSeconds: 10,
       rebalanceCostFactor: 2,
+      rebalancePaybackSeconds: 300,
     },
   };
 }

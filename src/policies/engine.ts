@@ -1,6 +1,8 @@
 // One evaluation of one target: policies → combine → safety pipeline → decision. Pure: the
 // daemon and the simulator call this same function; they differ only in where the signals come
 // from, where the history is kept and what applies the decision.
+import { capacityEstimate, markEvaluation, measureCapacity, updateMeasurement } from './capacity.ts';
+import type { CapacityEstimate } from './capacity.ts';
 import type { EngineConfig } from './config.ts';
 import { combineRecommendations } from './combine.ts';
 import { evaluateLagPolicy } from './lag.ts';
@@ -21,11 +23,10 @@ export interface Evaluation {
 
 export const emptyHistory: ScalingHistory = { recommendations: [], events: [] };
 
-export function evaluatePolicies(config: EngineConfig, signals: ScalingSignals): Recommendation[] {
+export function evaluatePolicies(config: EngineConfig, signals: ScalingSignals, capacity: CapacityEstimate | null): Recommendation[] {
   const recommendations: Recommendation[] = [];
-  const capacity = config.throughput.capacityPerReplica;
   if (config.lag.enabled) recommendations.push(evaluateLagPolicy(config.lag, capacity, signals));
-  if (config.throughput.enabled) recommendations.push(evaluateThroughputPolicy(config.throughput, signals));
+  if (config.throughput.enabled) recommendations.push(evaluateThroughputPolicy(config.throughput, capacity, signals));
   if (config.cpu.enabled) recommendations.push(evaluateResourcePolicy('cpu', config.cpu, signals));
   if (config.memory.enabled) recommendations.push(evaluateResourcePolicy('memory', config.memory, signals));
   if (config.schedule.enabled && config.schedule.windows.length > 0) recommendations.push(evaluateSchedulePolicy(config.schedule, signals));
@@ -36,7 +37,10 @@ export function evaluatePolicies(config: EngineConfig, signals: ScalingSignals):
 }
 
 export function decide(config: EngineConfig, signals: ScalingSignals, history: ScalingHistory): Evaluation {
-  const recommendations = evaluatePolicies(config, signals);
+  const sample = measureCapacity(history.lastEvaluation, signals, config.safety.rebalancePauseSeconds);
+  const measuredCapacity = config.throughput.measureCapacity ? updateMeasurement(history.measuredCapacity, sample.perReplica, signals.time) : undefined;
+  const capacity = capacityEstimate(config.throughput.capacityPerReplica, measuredCapacity);
+  const recommendations = evaluatePolicies(config, signals, capacity);
   const combined = combineRecommendations(recommendations, signals.currentReplicas);
   let minReplicas = config.safety.minReplicas;
   let maxReplicas = config.safety.maxReplicas;
@@ -66,5 +70,11 @@ export function decide(config: EngineConfig, signals: ScalingSignals, history: S
   );
   const eventsKept: ScaleEvent[] = pruneRecommendations(history.events, signals.time, eventWindow);
   if (action !== 'none') eventsKept.push({ time: signals.time, from: draft.current, to: draft.desired });
-  return { decision, history: { recommendations: recommendationsKept, events: eventsKept } };
+  const nextHistory: ScalingHistory = {
+    recommendations: recommendationsKept,
+    events: eventsKept,
+    lastEvaluation: markEvaluation(history.lastEvaluation, signals),
+    ...(measuredCapacity === undefined ? {} : { measuredCapacity }),
+  };
+  return { decision, history: nextHistory };
 }

@@ -1,14 +1,14 @@
 // Lag policy: keep the age of the oldest unconsumed message under a target (primary), or the
 // backlog per replica under a target (KEDA's lagThreshold). Above target it asks for the
 // produce rate plus the rate that brings the excess back within `recoverySeconds`.
-import { perReplicaCapacity } from './capacity.ts';
 import type { LagPolicyConfig } from './config.ts';
 import { reason, round } from './types.ts';
+import type { CapacityEstimate } from './capacity.ts';
 import type { Recommendation, ScalingSignals } from './types.ts';
 
 const policy = 'lag';
 
-export function evaluateLagPolicy(config: LagPolicyConfig, capacityPerReplica: number | undefined, signals: ScalingSignals): Recommendation {
+export function evaluateLagPolicy(config: LagPolicyConfig, capacity: CapacityEstimate | null, signals: ScalingSignals): Recommendation {
   const { backlogMessages, lagSeconds, produceRate } = signals;
   if (config.targetLagSeconds === undefined && config.targetMessagesPerReplica !== undefined) {
     if (backlogMessages === undefined) return abstain('NoBacklogData', 'no backlog measured');
@@ -30,7 +30,6 @@ export function evaluateLagPolicy(config: LagPolicyConfig, capacityPerReplica: n
   if (lagSeconds === undefined || backlogMessages === undefined || produceRate === undefined) {
     return abstain('NoLagData', 'lag seconds, backlog or produce rate not measured');
   }
-  const capacity = perReplicaCapacity(capacityPerReplica, signals);
   if (capacity === null) {
     // Without any capacity figure, scale in proportion to how far lag is over target.
     if (lagSeconds <= target) return abstain('LagWithinTarget', `lag ${round(lagSeconds)} s within target ${target} s, capacity unknown`);

@@ -1,5 +1,6 @@
 // Prediction policy: Holt's linear trend on the produce rate, forecast over the time a new
 // replica needs to take load (startup plus rebalance), so capacity is ready when load arrives.
+import type { CapacityEstimate } from './capacity.ts';
 import type { PredictionPolicyConfig } from './config.ts';
 import { reason, round } from './types.ts';
 import type { RateSample, Recommendation } from './types.ts';
@@ -34,37 +35,42 @@ export function holtForecast(samples: readonly RateSample[], levelSmoothing: num
 
 export function evaluatePredictionPolicy(
   config: PredictionPolicyConfig,
-  capacityPerReplica: number | undefined,
+  capacity: CapacityEstimate | null,
   targetUtilization: number,
   history: readonly RateSample[] | undefined,
 ): Recommendation {
   if (history === undefined || history.length < config.minSamples) {
     return { policy, replicas: null, dataComplete: false, reasons: [reason(policy, 'NotEnoughHistory', `fewer than ${config.minSamples} produce-rate samples`, { samples: history?.length ?? 0 })], evidence: {} };
   }
-  if (capacityPerReplica === undefined || !(capacityPerReplica > 0)) {
-    return { policy, replicas: null, dataComplete: false, reasons: [reason(policy, 'NoCapacityEstimate', 'capacityPerReplica not configured')], evidence: {} };
+  if (capacity === null) {
+    return { policy, replicas: null, dataComplete: false, reasons: [reason(policy, 'NoCapacityEstimate', 'capacityPerReplica neither configured nor measured')], evidence: {} };
   }
   const holt = holtForecast(history, config.levelSmoothing, config.trendSmoothing, config.horizonSeconds);
   if (holt === null) return { policy, replicas: null, dataComplete: false, reasons: [reason(policy, 'NotEnoughHistory', 'fewer than 2 samples')], evidence: {} };
-  // A falling trend is no reason to scale in ahead of time: the load is still here, so only a
-  // rising trend is projected forward.
-  const expectedRate = holt.trendPerSecond > 0 ? holt.forecast : holt.level;
-  const replicas = Math.max(1, Math.ceil(expectedRate / (capacityPerReplica * targetUtilization)));
   const evidence = {
     level: round(holt.level),
     trendPerSecond: round(holt.trendPerSecond, 3),
     horizonSeconds: config.horizonSeconds,
     forecastRate: round(holt.forecast),
-    expectedRate: round(expectedRate),
-    capacityPerReplica,
-    targetUtilization,
+    capacityPerReplica: round(capacity.perReplica),
+    capacitySource: capacity.source,
   };
+  // Only a sustained rise says anything the current rate does not. A falling trend is no reason
+  // to scale in ahead of time (the load is still here), and a single jump is a step, not a
+  // trend: extrapolating it would scale far past the new level. Either way the policy abstains.
+  const recent = history.slice(-config.minSamples);
+  const sustainedRise = recent.every((sample, index) => index === 0 || sample.rate >= (recent[index - 1]?.rate ?? Infinity));
+  if (holt.trendPerSecond <= 0 || !sustainedRise) {
+    const code = holt.trendPerSecond <= 0 ? 'RateNotRising' : 'RiseNotSustained';
+    return { policy, replicas: null, dataComplete: true, reasons: [reason(policy, code, `produce rate trend ${round(holt.trendPerSecond, 3)} msg/s² over ${recent.length} samples: no forecast`, evidence)], evidence };
+  }
+  const replicas = Math.max(1, Math.ceil(holt.forecast / (capacity.perReplica * targetUtilization)));
   return {
     policy,
     replicas,
     dataComplete: true,
-    reasons: [reason(policy, holt.trendPerSecond > 0 ? 'RateRising' : 'RateSteadyOrFalling',
-      `produce rate expected ${round(expectedRate)} msg/s in ${config.horizonSeconds} s (trend ${round(holt.trendPerSecond, 3)} msg/s²): ${replicas} replicas`, evidence)],
+    reasons: [reason(policy, 'RateRising',
+      `produce rate forecast ${round(holt.forecast)} msg/s in ${config.horizonSeconds} s (trend ${round(holt.trendPerSecond, 3)} msg/s²): ${replicas} replicas`, evidence)],
     evidence,
   };
 }

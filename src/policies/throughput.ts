@@ -1,18 +1,17 @@
 // Throughput policy (the rate-based model of DS2 and Flink's autoscaler): replicas to carry the
 // produce rate at a target utilization, plus the rate that drains the backlog in `drainSeconds`.
-import { perReplicaCapacity } from './capacity.ts';
 import type { ThroughputPolicyConfig } from './config.ts';
 import { reason, round } from './types.ts';
+import type { CapacityEstimate } from './capacity.ts';
 import type { Recommendation, ScalingSignals } from './types.ts';
 
 const policy = 'throughput';
 
-export function evaluateThroughputPolicy(config: ThroughputPolicyConfig, signals: ScalingSignals): Recommendation {
+export function evaluateThroughputPolicy(config: ThroughputPolicyConfig, capacity: CapacityEstimate | null, signals: ScalingSignals): Recommendation {
   const { produceRate, backlogMessages } = signals;
   if (produceRate === undefined) {
     return { policy, replicas: null, dataComplete: false, reasons: [reason(policy, 'NoRateData', 'produce rate not measured')], evidence: {} };
   }
-  const capacity = perReplicaCapacity(config.capacityPerReplica, signals);
   if (capacity === null) {
     return {
       policy,
@@ -24,16 +23,23 @@ export function evaluateThroughputPolicy(config: ThroughputPolicyConfig, signals
   }
   const backlog = backlogMessages ?? 0;
   const drainRate = backlog / config.drainSeconds;
-  const carryReplicas = produceRate / (capacity.perReplica * config.targetUtilization);
   const drainReplicas = drainRate / capacity.perReplica;
-  const replicas = Math.max(1, Math.ceil(carryReplicas + drainReplicas));
+  let carryReplicas = produceRate / (capacity.perReplica * config.targetUtilization);
+  let utilization = config.targetUtilization;
+  let replicas = Math.max(1, Math.ceil(carryReplicas + drainReplicas));
+  if (replicas < signals.currentReplicas) {
+    // Fewer replicas would do at the target: ask for fewer only if they would have room.
+    utilization = config.scaleInUtilization;
+    carryReplicas = produceRate / (capacity.perReplica * utilization);
+    replicas = Math.max(1, Math.min(signals.currentReplicas, Math.ceil(carryReplicas + drainReplicas)));
+  }
   const evidence = {
     produceRate: round(produceRate),
     backlogMessages: round(backlog, 0),
     drainRate: round(drainRate),
     capacityPerReplica: round(capacity.perReplica),
     capacitySource: capacity.source,
-    targetUtilization: config.targetUtilization,
+    utilization,
     carryReplicas: round(carryReplicas),
     drainReplicas: round(drainReplicas),
   };
@@ -43,7 +49,7 @@ export function evaluateThroughputPolicy(config: ThroughputPolicyConfig, signals
     dataComplete: backlogMessages !== undefined,
     reasons: [
       reason(policy, 'ThroughputRequired',
-        `${round(produceRate)} msg/s at ${config.targetUtilization} of ${round(capacity.perReplica)} msg/s needs ${round(carryReplicas)} replicas, draining ${round(backlog, 0)} messages in ${config.drainSeconds} s ${round(drainReplicas)} more`,
+        `${round(produceRate)} msg/s at ${utilization} of ${round(capacity.perReplica)} msg/s needs ${round(carryReplicas)} replicas, draining ${round(backlog, 0)} messages in ${config.drainSeconds} s ${round(drainReplicas)} more`,
         evidence),
     ],
     evidence,

@@ -1,5 +1,6 @@
 // The contract of a safety stage: (draft decision, context) → draft decision. A stage that
 // changes the desired count appends one reason with a stable code and the numbers behind it.
+import type { CapacityMeasurement, EvaluationMark } from '../capacity.ts';
 import type { SafetyConfig } from '../config.ts';
 import { reason } from '../types.ts';
 import type { Evidence, Reason, ScalingSignals } from '../types.ts';
@@ -21,6 +22,10 @@ export interface ScalingHistory {
   recommendations: readonly TimedRecommendation[];
   /** Changes of the desired count, oldest first. */
   events: readonly ScaleEvent[];
+  /** The previous evaluation, to judge whether its window measured capacity cleanly. */
+  lastEvaluation?: EvaluationMark;
+  /** Per-replica capacity measured while the group was saturated. */
+  measuredCapacity?: CapacityMeasurement;
 }
 
 export interface SafetyContext {
