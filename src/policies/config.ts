@@ -122,7 +122,7 @@ export interface EngineConfig {
 export function defaultEngineConfig(): EngineConfig {
   return {
     lag: { enabled: true, targetLagSeconds: 30, recoverySeconds: 60 },
-    throughput: { enabled: true, capacityPerReplica: 1000, measureCapacity: true, targetUtilization: 0.95, scaleInUtilization: 0.8, drainSeconds: 120 },
+    throughput: { enabled: true, capacityPerReplica: 1000, measureCapacity: true, targetUtilization: 1, scaleInUtilization: 0.85, drainSeconds: 120 },
     cpu: { enabled: true, targetUtilization: 0.7, tolerance: 0.1 },
     memory: { enabled: true, targetUtilization: 0.8, tolerance: 0.1 },
     schedule: { enabled: true, windows: [] },

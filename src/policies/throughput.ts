@@ -1,15 +1,19 @@
 // Throughput policy (the rate-based model of DS2 and Flink's autoscaler): replicas to carry the
 // produce rate at a target utilization, plus the rate that drains the backlog in `drainSeconds`.
+// The rate carried is the planned arrival rate (arrival-rate.ts), which sees a burst that began
+// within the last interval at its full height.
+import { plannedArrivalRate } from './arrival-rate.ts';
 import type { ThroughputPolicyConfig } from './config.ts';
-import { reason, round } from './types.ts';
 import type { CapacityEstimate } from './capacity.ts';
+import { reason, round } from './types.ts';
 import type { Recommendation, ScalingSignals } from './types.ts';
 
 const policy = 'throughput';
 
 export function evaluateThroughputPolicy(config: ThroughputPolicyConfig, capacity: CapacityEstimate | null, signals: ScalingSignals): Recommendation {
-  const { produceRate, backlogMessages } = signals;
-  if (produceRate === undefined) {
+  const { backlogMessages } = signals;
+  const arrival = plannedArrivalRate(signals);
+  if (arrival === null) {
     return { policy, replicas: null, dataComplete: false, reasons: [reason(policy, 'NoRateData', 'produce rate not measured')], evidence: {} };
   }
   if (capacity === null) {
@@ -18,23 +22,25 @@ export function evaluateThroughputPolicy(config: ThroughputPolicyConfig, capacit
       replicas: null,
       dataComplete: false,
       reasons: [reason(policy, 'NoCapacityEstimate', 'capacityPerReplica not configured and the group was not saturated to measure it')],
-      evidence: { produceRate },
+      evidence: arrival.evidence,
     };
   }
   const backlog = backlogMessages ?? 0;
   const drainRate = backlog / config.drainSeconds;
   const drainReplicas = drainRate / capacity.perReplica;
-  let carryReplicas = produceRate / (capacity.perReplica * config.targetUtilization);
+  const rate = arrival.rate;
+  let carryReplicas = rate / (capacity.perReplica * config.targetUtilization);
   let utilization = config.targetUtilization;
   let replicas = Math.max(1, Math.ceil(carryReplicas + drainReplicas));
   if (replicas < signals.currentReplicas) {
     // Fewer replicas would do at the target: ask for fewer only if they would have room.
     utilization = config.scaleInUtilization;
-    carryReplicas = produceRate / (capacity.perReplica * utilization);
+    carryReplicas = rate / (capacity.perReplica * utilization);
     replicas = Math.max(1, Math.min(signals.currentReplicas, Math.ceil(carryReplicas + drainReplicas)));
   }
   const evidence = {
-    produceRate: round(produceRate),
+    ...arrival.evidence,
+    plannedRate: round(rate),
     backlogMessages: round(backlog, 0),
     drainRate: round(drainRate),
     capacityPerReplica: round(capacity.perReplica),
@@ -49,7 +55,7 @@ export function evaluateThroughputPolicy(config: ThroughputPolicyConfig, capacit
     dataComplete: backlogMessages !== undefined,
     reasons: [
       reason(policy, 'ThroughputRequired',
-        `${round(produceRate)} msg/s at ${utilization} of ${round(capacity.perReplica)} msg/s needs ${round(carryReplicas)} replicas, draining ${round(backlog, 0)} messages in ${config.drainSeconds} s ${round(drainReplicas)} more`,
+        `${round(rate)} msg/s at ${utilization} of ${round(capacity.perReplica)} msg/s needs ${round(carryReplicas)} replicas, draining ${round(backlog, 0)} messages in ${config.drainSeconds} s ${round(drainReplicas)} more`,
         evidence),
     ],
     evidence,
