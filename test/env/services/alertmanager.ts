@@ -1,11 +1,11 @@
 // Alertmanager from Debian's `prometheus-alertmanager` package, run on loopback with a generated
 // config whose one receiver is lagpilot's webhook. Tests point that receiver at the lagpilot they
 // started with setWebhookReceiver(), which rewrites the config and reloads it in place.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ensureDebianBinaries } from '../apt.ts';
-import { serviceRunDir } from '../paths.ts';
+import { repoRoot, serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import { runToCompletion, startDetached, stopProcess, waitUntilHealthy } from '../processes.ts';
 import { readEnvState, recordService } from '../state.ts';
@@ -30,11 +30,30 @@ const startTimeoutMs = 60_000;
 /** The receiver every alert is routed to. */
 export const lagpilotReceiverName = 'lagpilot';
 
+const webhookPath = '/webhooks/alertmanager';
+// lagpilot's own default port (server.port in src/config/schema/server.ts).
+const lagpilotDefaultPort = 8080;
+
 /**
- * Until a test points it elsewhere, the receiver posts to the address a locally run lagpilot
- * listens on; LAGPILOT_WEBHOOK_URL overrides it.
+ * Until a test points it elsewhere, the receiver posts to the lagpilot that `npm run local`
+ * starts: the port of config/local.yaml's `server.port` (lagpilot's default when it sets none).
+ * LAGPILOT_WEBHOOK_URL overrides it.
  */
-export const defaultWebhookUrl = process.env.LAGPILOT_WEBHOOK_URL ?? 'http://127.0.0.1:9464/webhooks/alertmanager';
+export function defaultWebhookUrl(): string {
+  if (process.env.LAGPILOT_WEBHOOK_URL !== undefined) return process.env.LAGPILOT_WEBHOOK_URL;
+  const localConfig = join(repoRoot, 'config', 'local.yaml');
+  let port = lagpilotDefaultPort;
+  if (existsSync(localConfig)) {
+    const parsed: unknown = parse(readFileSync(localConfig, 'utf8'));
+    const configuredPort = parsed !== null && typeof parsed === 'object' && 'server' in parsed
+      && parsed.server !== null && typeof parsed.server === 'object' && 'port' in parsed.server
+      ? parsed.server.port
+      : undefined;
+    // A port of 0 or one written as ${ENV_VAR} is only known when lagpilot runs.
+    if (typeof configuredPort === 'number' && configuredPort > 0) port = configuredPort;
+  }
+  return `http://127.0.0.1:${port}${webhookPath}`;
+}
 
 /**
  * Grouping times for tests: a new alert is sent after one second instead of Alertmanager's 30 s,
@@ -155,7 +174,8 @@ export const service: EnvService<AlertmanagerDetails> = {
     // A fresh environment starts with no silences and no notification log.
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
-    await writeConfig(defaultWebhookUrl);
+    const webhookUrl = defaultWebhookUrl();
+    await writeConfig(webhookUrl);
 
     const port = await freeLoopbackPort();
     const url = `http://${host}:${port}`;
@@ -186,7 +206,7 @@ export const service: EnvService<AlertmanagerDetails> = {
       url,
       configFile,
       dataDir,
-      webhookUrl: defaultWebhookUrl,
+      webhookUrl,
       logFile,
     };
   },
