@@ -37,6 +37,9 @@ export interface KafkaInstallation {
 /** log4j2 configuration of every node: INFO to stdout, which goes to the node's log file. */
 export const kafkaLog4jConfig = join(kafkaPomDir, 'log4j2.properties');
 
+/** log4j2 configuration of Kafka's tools: warnings to stderr, stdout left to the tool's output. */
+export const kafkaToolsLog4jConfig = join(kafkaPomDir, 'tools-log4j2.properties');
+
 export function kafkaLibDir(version = kafkaVersion): string {
   return join(cacheRoot, `kafka-${version}`, 'libs');
 }
@@ -116,9 +119,11 @@ async function installJarFolder(options: {
   versionProperty: string;
   version: string;
   targetDir: string;
-  expectedJar: string;
+  /** Jars whose presence proves a complete install (a folder from an older POM may lack some). */
+  expectedJars: string[];
 }): Promise<void> {
-  if (existsSync(join(options.targetDir, options.expectedJar))) return;
+  const complete = () => options.expectedJars.every((jar) => existsSync(join(options.targetDir, jar)));
+  if (complete()) return;
   const versionDir = join(options.targetDir, '..');
   // A version folder without the expected jar is the remains of a broken install.
   rmSync(versionDir, { recursive: true, force: true });
@@ -148,9 +153,10 @@ async function installJarFolder(options: {
       );
     }
     writeFileSync(mavenLog, output);
-    if (!existsSync(join(stagingLibs, options.expectedJar))) {
+    const missing = options.expectedJars.filter((jar) => !existsSync(join(stagingLibs, jar)));
+    if (missing.length > 0) {
       throw new Error(
-        `Maven finished but ${options.expectedJar} is not in ${stagingLibs}; it copied: ` +
+        `Maven finished but ${missing.join(', ')} is not in ${stagingLibs}; it copied: ` +
           readdirSync(stagingLibs).join(', '),
       );
     }
@@ -158,7 +164,7 @@ async function installJarFolder(options: {
       renameSync(stagingDir, versionDir);
     } catch (error) {
       // Another install of the same version finished first: its folder is as good as ours.
-      if (!existsSync(join(options.targetDir, options.expectedJar))) throw error;
+      if (!complete()) throw error;
     }
   } finally {
     rmSync(stagingDir, { recursive: true, force: true });
@@ -177,7 +183,7 @@ export async function installKafka(): Promise<KafkaInstallation> {
     versionProperty: 'kafka.version',
     version: kafkaVersion,
     targetDir: libDir,
-    expectedJar: `kafka_2.13-${kafkaVersion}.jar`,
+    expectedJars: [`kafka_2.13-${kafkaVersion}.jar`, 'log4j-slf4j-impl-2.25.5.jar'],
   });
   await installJarFolder({
     what: "Kafka's tools (org.apache.kafka:kafka-tools)",
@@ -185,7 +191,7 @@ export async function installKafka(): Promise<KafkaInstallation> {
     versionProperty: 'kafka.tools.version',
     version: kafkaToolsVersion,
     targetDir: toolsLibDir,
-    expectedJar: `kafka-tools-${kafkaToolsVersion}.jar`,
+    expectedJars: [`kafka-tools-${kafkaToolsVersion}.jar`, 'log4j-slf4j-impl-2.25.4.jar'],
   });
   return {
     java,
