@@ -1,0 +1,620 @@
+// The Kafka admin port on @platformatic/kafka (chosen in docs/decisions/0002-kafka-client.md).
+// Its high-level Admin covers most calls; ConsumerGroupDescribe (KIP-848 groups), Fetch,
+// DescribeCluster, DescribeLogDirs for all topics and the reassignment APIs are sent with the
+// package's protocol-level APIs over the Admin's own connection pool, so there is still one pool
+// per cluster and every request is counted.
+import { tracingChannel } from 'node:diagnostics_channel';
+import {
+  Admin,
+  ConfigResourceTypes,
+  ConfigSources,
+  DescribeClusterEndpointTypes,
+  FetchIsolationLevels,
+  FindCoordinatorKeyTypes,
+  alterPartitionReassignmentsV0,
+  channelsNamespace,
+  consumerGroupDescribeV0,
+  describeClusterV1,
+  describeLogDirsV4,
+  fetchV17,
+  listPartitionReassignmentsV0,
+  protocolAPIsById,
+  protocolErrorsCodesById,
+  type Broker,
+  type ClusterMetadata,
+  type Connection,
+  type Group,
+} from '@platformatic/kafka';
+import type {
+  ClusterDescription,
+  CommittedOffset,
+  ConfigResource,
+  ConsumerGroupDescription,
+  ConsumerGroupListing,
+  DeletedRecords,
+  FetchedRecord,
+  GroupMemberDescription,
+  KafkaAdminPort,
+  ListedOffset,
+  LogDirDescription,
+  NewTopic,
+  OffsetSpec,
+  OngoingReassignment,
+  ReassignmentRequest,
+  RecordDeletion,
+  RequestCounts,
+  ResourceConfig,
+  TopicDescription,
+  TopicPartition,
+  TopicPartitions,
+} from './admin-port.ts';
+import { KafkaAdminError, codeForKafkaError } from './errors.ts';
+
+export interface PlatformaticAdminOptions {
+  /** "host:port" addresses of one or more brokers of the cluster. */
+  bootstrapServers: string[];
+  clientId?: string;
+  /** Per-request timeout. Default 10 000 ms. */
+  requestTimeoutMs?: number;
+  /** Retries of retriable errors (e.g. a coordinator still loading). Default 2. */
+  retries?: number;
+  /** Delay between retries. Default 200 ms. */
+  retryDelayMs?: number;
+  /** Byte budget of fetchRecord: enough for one batch of small records. Default 64 KiB. */
+  fetchRecordMaxBytes?: number;
+}
+
+// Kafka's error code for "this group is not a KIP-848 group" in ConsumerGroupDescribe answers.
+const groupIdNotFound = 69;
+const listOffsetsEarliest = -2n;
+const listOffsetsLatest = -1n;
+// Bit 3 of a record batch's attributes: the broker stamped LogAppendTime into maxTimestamp.
+const logAppendTimeAttribute = 0x08;
+const apiRequestsChannelName = `${channelsNamespace}:connections:api`;
+
+interface ApiRequestContext {
+  connection: { ownerId: number | undefined };
+  apiKey: number;
+}
+
+function ignoreTraceEvent(): void {
+  // Only the start of a request is counted.
+}
+
+/** The package's nullable strings may also be undefined; the port speaks null. */
+function orNull(value: string | null | undefined): string | null {
+  return value ?? null;
+}
+
+function isApiRequestContext(value: unknown): value is ApiRequestContext {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<ApiRequestContext>;
+  return typeof candidate.apiKey === 'number' && typeof candidate.connection === 'object';
+}
+
+function toBroker(address: string): string {
+  if (!/^[^:\s]+:\d+$/.test(address)) {
+    throw new KafkaAdminError('INVALID_REQUEST', 'connect', `bootstrap server "${address}" is not "host:port"`);
+  }
+  return address;
+}
+
+function sortedAssignment(assignment: TopicPartitions[]): TopicPartitions[] {
+  return assignment
+    .map(({ topic, partitions }) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
+    .sort((a, b) => a.topic.localeCompare(b.topic));
+}
+
+/** Kafka's error name inside an error of the package, searching nested errors. */
+function kafkaErrorName(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof candidate.apiId === 'string') return candidate.apiId;
+  if (Array.isArray(candidate.errors)) {
+    for (const nested of candidate.errors) {
+      const name = kafkaErrorName(nested);
+      if (name !== undefined) return name;
+    }
+  }
+  return candidate.cause === undefined ? undefined : kafkaErrorName(candidate.cause);
+}
+
+function packageErrorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code } = error as { code?: unknown };
+  return typeof code === 'string' ? code : undefined;
+}
+
+function describeCause(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const nested = (error as { errors?: unknown }).errors;
+  if (Array.isArray(nested) && nested.length > 0) {
+    const first: unknown = nested[0];
+    const detail = first instanceof Error ? first.message : String(first);
+    return `${error.message} (${detail})`;
+  }
+  return error.message;
+}
+
+/** Turns any error of the package into a KafkaAdminError naming the operation and its subject. */
+function translateError(operation: string, subject: string, error: unknown): KafkaAdminError {
+  if (error instanceof KafkaAdminError) return error;
+  const kafkaError = kafkaErrorName(error);
+  if (kafkaError !== undefined) {
+    return new KafkaAdminError(codeForKafkaError(kafkaError), operation, `${subject}: Kafka answered ${kafkaError}`, {
+      kafkaError,
+      cause: error,
+    });
+  }
+  const packageCode = packageErrorCode(error);
+  const detail = describeCause(error);
+  if (packageCode === 'PLT_KFK_NETWORK' || packageCode === 'PLT_KFK_MULTIPLE' && /connect|ECONNREFUSED|closed/i.test(detail)) {
+    const code = /timed? ?out/i.test(detail) ? 'TIMEOUT' : 'BROKER_UNREACHABLE';
+    return new KafkaAdminError(code, operation, `${subject}: ${detail}`, { cause: error });
+  }
+  if (packageCode === 'PLT_KFK_TIMEOUT') return new KafkaAdminError('TIMEOUT', operation, `${subject}: ${detail}`, { cause: error });
+  if (packageCode === 'PLT_KFK_UNSUPPORTED_API' || packageCode === 'PLT_KFK_UNSUPPORTED') {
+    return new KafkaAdminError('UNSUPPORTED', operation, `${subject}: ${detail}`, { cause: error });
+  }
+  // The package reports a topic missing from a metadata answer as a usage error of its own.
+  if (packageCode === 'PLT_KFK_USER' && /unknown topic/i.test(detail)) {
+    return new KafkaAdminError('UNKNOWN_TOPIC', operation, `${subject}: ${detail}`, { kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION', cause: error });
+  }
+  if (packageCode === 'PLT_KFK_USER') return new KafkaAdminError('INVALID_REQUEST', operation, `${subject}: ${detail}`, { cause: error });
+  return new KafkaAdminError('BROKER_ERROR', operation, `${subject}: ${detail}`, { cause: error });
+}
+
+function failWithKafkaError(operation: string, subject: string, errorCode: number, serverMessage: string | null): never {
+  const kafkaError = protocolErrorsCodesById[errorCode] ?? `error code ${String(errorCode)}`;
+  const detail = serverMessage === null || serverMessage === '' ? '' : ` (${serverMessage})`;
+  throw new KafkaAdminError(codeForKafkaError(kafkaError), operation, `${subject}: Kafka answered ${kafkaError}${detail}`, { kafkaError });
+}
+
+function groupTypeOf(value: string | undefined): 'classic' | 'consumer' | undefined {
+  if (value === 'classic' || value === 'consumer') return value;
+  return undefined;
+}
+
+function describeClassicGroup(group: Group): ConsumerGroupDescription {
+  const members: GroupMemberDescription[] = [...group.members.values()].map((member) => ({
+    memberId: member.id,
+    clientId: member.clientId,
+    clientHost: member.clientHost,
+    instanceId: orNull(member.groupInstanceId),
+    assignment: sortedAssignment(
+      [...(member.assignments?.values() ?? [])].map(({ topic, partitions }) => ({ topic, partitions })),
+    ),
+  }));
+  return { groupId: group.id, groupType: 'classic', state: group.state, assignor: group.protocol, members };
+}
+
+export class PlatformaticKafkaAdmin implements KafkaAdminPort {
+  readonly #admin: Admin;
+  readonly #fetchRecordMaxBytes: number;
+  readonly #requestTimeoutMs: number;
+  readonly #requestCounts = new Map<number, number>();
+  readonly #requestCounter = {
+    start: (message: object) => {
+      if (!isApiRequestContext(message) || message.connection.ownerId !== this.#admin.instanceId) return;
+      this.#requestCounts.set(message.apiKey, (this.#requestCounts.get(message.apiKey) ?? 0) + 1);
+    },
+    end: ignoreTraceEvent,
+    asyncStart: ignoreTraceEvent,
+    asyncEnd: ignoreTraceEvent,
+    error: ignoreTraceEvent,
+  };
+  #closing: Promise<void> | undefined;
+
+  constructor(options: PlatformaticAdminOptions) {
+    if (options.bootstrapServers.length === 0) {
+      throw new KafkaAdminError('INVALID_REQUEST', 'connect', 'no bootstrap servers given');
+    }
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#fetchRecordMaxBytes = options.fetchRecordMaxBytes ?? 64 * 1024;
+    this.#admin = new Admin({
+      clientId: options.clientId ?? 'lagpilot',
+      bootstrapBrokers: options.bootstrapServers.map(toBroker),
+      timeout: this.#requestTimeoutMs,
+      retries: options.retries ?? 2,
+      retryDelay: options.retryDelayMs ?? 200,
+      autocreateTopics: false,
+    });
+    tracingChannel(apiRequestsChannelName).subscribe(this.#requestCounter);
+  }
+
+  requestCounts(): RequestCounts {
+    const counts: RequestCounts = {};
+    for (const [apiKey, count] of this.#requestCounts) counts[protocolAPIsById[apiKey] ?? `api-${String(apiKey)}`] = count;
+    return counts;
+  }
+
+  async close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.#admin.close();
+      } finally {
+        tracingChannel(apiRequestsChannelName).unsubscribe(this.#requestCounter);
+      }
+    })();
+    return this.#closing;
+  }
+
+  async #run<Result>(operation: string, subject: string, action: () => Promise<Result>): Promise<Result> {
+    if (this.#closing !== undefined) throw new KafkaAdminError('CLOSED', operation, `${subject}: the Kafka admin client is closed`);
+    try {
+      return await action();
+    } catch (error) {
+      throw translateError(operation, subject, error);
+    }
+  }
+
+  async #metadata(topics: string[]): Promise<ClusterMetadata> {
+    return this.#admin.metadata({ topics, forceUpdate: true, autocreateTopics: false });
+  }
+
+  async #connectionTo(broker: Broker): Promise<Connection> {
+    return this.#admin.connections.get(broker);
+  }
+
+  async #anyBrokerConnection(): Promise<Connection> {
+    const metadata = await this.#metadata([]);
+    const broker = metadata.brokers.values().next().value;
+    if (broker === undefined) throw new KafkaAdminError('BROKER_UNREACHABLE', 'connect', 'the cluster reported no brokers');
+    return this.#connectionTo(broker);
+  }
+
+  async listConsumerGroups(): Promise<ConsumerGroupListing[]> {
+    return this.#run('listConsumerGroups', 'all groups', async () => {
+      const groups = await this.#admin.listGroups({ types: ['classic', 'consumer'] });
+      return [...groups.values()]
+        .map((group) => ({
+          groupId: group.id,
+          state: group.state,
+          protocolType: group.protocolType,
+          groupType: groupTypeOf(group.groupType),
+        }))
+        .sort((a, b) => a.groupId.localeCompare(b.groupId));
+    });
+  }
+
+  async describeConsumerGroups(groupIds: string[]): Promise<Map<string, ConsumerGroupDescription>> {
+    const subject = `groups ${groupIds.join(', ')}`;
+    return this.#run('describeConsumerGroups', subject, async () => {
+      const described = new Map<string, ConsumerGroupDescription>();
+      if (groupIds.length === 0) return described;
+      const classicCandidates: string[] = [];
+      const coordinators = await this.#admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: groupIds });
+      const groupsByCoordinator = new Map<number, { broker: Broker; groupIds: string[] }>();
+      for (const coordinator of coordinators) {
+        const entry = groupsByCoordinator.get(coordinator.nodeId) ?? { broker: { host: coordinator.host, port: coordinator.port }, groupIds: [] };
+        entry.groupIds.push(coordinator.key);
+        groupsByCoordinator.set(coordinator.nodeId, entry);
+      }
+      for (const { broker, groupIds: coordinatedIds } of groupsByCoordinator.values()) {
+        const connection = await this.#connectionTo(broker);
+        const response = await consumerGroupDescribeV0.api.async(connection, coordinatedIds, false).catch((error: unknown) => {
+          // The package raises a response with any failed group as an error; the response is kept on it.
+          const partial = (error as { response?: unknown }).response;
+          if (partial !== undefined) return partial as consumerGroupDescribeV0.ConsumerGroupDescribeResponse;
+          throw error;
+        });
+        for (const group of response.groups) {
+          if (group.errorCode === groupIdNotFound) {
+            classicCandidates.push(group.groupId);
+            continue;
+          }
+          if (group.errorCode !== 0) failWithKafkaError('describeConsumerGroups', `group ${group.groupId}`, group.errorCode, orNull(group.errorMessage));
+          described.set(group.groupId, {
+            groupId: group.groupId,
+            groupType: 'consumer',
+            state: group.groupState,
+            assignor: group.assignorName,
+            members: group.members.map((member) => ({
+              memberId: member.memberId,
+              clientId: member.clientId,
+              clientHost: member.clientHost,
+              instanceId: orNull(member.instanceId),
+              assignment: sortedAssignment(
+                member.assignment.topicPartitions.map(({ topicName, partitions }) => ({ topic: topicName, partitions })),
+              ),
+            })),
+          });
+        }
+      }
+      if (classicCandidates.length > 0) {
+        const classicGroups = await this.#admin.describeGroups({ groups: classicCandidates });
+        for (const groupId of classicCandidates) {
+          const group = classicGroups.get(groupId);
+          described.set(
+            groupId,
+            group === undefined ? { groupId, groupType: 'classic', state: 'Dead', assignor: '', members: [] } : describeClassicGroup(group),
+          );
+        }
+      }
+      return new Map(groupIds.flatMap((groupId) => {
+        const description = described.get(groupId);
+        return description === undefined ? [] : [[groupId, description] as const];
+      }));
+    });
+  }
+
+  async fetchCommittedOffsets(groupIds: string[]): Promise<Map<string, CommittedOffset[]>> {
+    const subject = groupIds.length <= 5 ? `groups ${groupIds.join(', ')}` : `${String(groupIds.length)} groups`;
+    return this.#run('fetchCommittedOffsets', subject, async () => {
+      const offsets = new Map<string, CommittedOffset[]>();
+      if (groupIds.length === 0) return offsets;
+      const groups = await this.#admin.listConsumerGroupOffsets({ groups: groupIds });
+      for (const group of groups) {
+        const committed: CommittedOffset[] = [];
+        for (const topic of group.topics) {
+          for (const partition of topic.partitions) {
+            committed.push({ topic: topic.name, partition: partition.partitionIndex, offset: partition.committedOffset, metadata: orNull(partition.metadata) });
+          }
+        }
+        committed.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+        offsets.set(group.groupId, committed);
+      }
+      return offsets;
+    });
+  }
+
+  async listOffsets(partitions: TopicPartition[], spec: OffsetSpec): Promise<ListedOffset[]> {
+    const topicNames = [...new Set(partitions.map((p) => p.topic))];
+    return this.#run('listOffsets', `topics ${topicNames.join(', ')}`, async () => {
+      if (partitions.length === 0) return [];
+      const timestamp =
+        spec.kind === 'earliest' ? listOffsetsEarliest : spec.kind === 'latest' ? listOffsetsLatest : BigInt(spec.timestampMs);
+      const metadata = await this.#metadata(topicNames);
+      for (const { topic, partition } of partitions) {
+        const known = metadata.topics.get(topic);
+        if (known === undefined || partition < 0 || partition >= known.partitionsCount) {
+          throw new KafkaAdminError('UNKNOWN_TOPIC', 'listOffsets', `partition ${topic}[${String(partition)}] does not exist`);
+        }
+      }
+      const listed = await this.#admin.listOffsets({
+        topics: topicNames.map((name) => ({
+          name,
+          partitions: partitions.filter((p) => p.topic === name).map((p) => ({ partitionIndex: p.partition, timestamp })),
+        })),
+      });
+      return listed
+        .flatMap((topic) =>
+          topic.partitions.map((partition) => ({
+            topic: topic.name,
+            partition: partition.partitionIndex,
+            offset: partition.offset,
+            timestampMs: Number(partition.timestamp),
+          })),
+        )
+        .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    });
+  }
+
+  async describeTopics(topics: string[]): Promise<TopicDescription[]> {
+    return this.#run('describeTopics', `topics ${topics.join(', ')}`, async () => {
+      if (topics.length === 0) return [];
+      const metadata = await this.#metadata(topics);
+      return topics.map((name) => {
+        const topic = metadata.topics.get(name);
+        if (topic === undefined) throw new KafkaAdminError('UNKNOWN_TOPIC', 'describeTopics', `topic ${name} does not exist`);
+        return {
+          name,
+          topicId: topic.id,
+          partitions: topic.partitions.map((partition, index) => ({
+            partition: index,
+            leader: partition.leader,
+            replicas: [...partition.replicas],
+            isr: [...partition.isr],
+          })),
+        };
+      });
+    });
+  }
+
+  async fetchRecord(topic: string, partition: number, offset: bigint): Promise<FetchedRecord | null> {
+    const subject = `${topic}[${String(partition)}] at offset ${String(offset)}`;
+    return this.#run('fetchRecord', subject, async () => {
+      const metadata = await this.#metadata([topic]);
+      const topicMetadata = metadata.topics.get(topic);
+      const partitionMetadata = topicMetadata?.partitions[partition];
+      if (topicMetadata === undefined || partitionMetadata === undefined) {
+        throw new KafkaAdminError('UNKNOWN_TOPIC', 'fetchRecord', `partition ${topic}[${String(partition)}] does not exist`);
+      }
+      const leader = metadata.brokers.get(partitionMetadata.leader);
+      if (leader === undefined) throw new KafkaAdminError('BROKER_UNREACHABLE', 'fetchRecord', `${subject}: the partition has no leader`);
+      const connection = await this.#connectionTo(leader);
+      // A sessionless fetch (session 0, epoch -1) that waits for nothing: this reads, never tails.
+      const response = await fetchV17.api.async(
+        connection,
+        0,
+        0,
+        this.#fetchRecordMaxBytes,
+        FetchIsolationLevels.READ_UNCOMMITTED,
+        0,
+        -1,
+        [
+          {
+            topicId: topicMetadata.id,
+            partitions: [
+              { partition, currentLeaderEpoch: partitionMetadata.leaderEpoch, fetchOffset: offset, lastFetchedEpoch: -1, partitionMaxBytes: this.#fetchRecordMaxBytes },
+            ],
+          },
+        ],
+        [],
+        '',
+      );
+      const fetched = response.responses[0]?.partitions[0];
+      if (fetched === undefined) return null;
+      if (fetched.errorCode !== 0) failWithKafkaError('fetchRecord', subject, fetched.errorCode, null);
+      for (const batch of fetched.records ?? []) {
+        for (const record of batch.records) {
+          const recordOffset = batch.firstOffset + BigInt(record.offsetDelta);
+          if (recordOffset < offset) continue;
+          const logAppendTime = (batch.attributes & logAppendTimeAttribute) !== 0;
+          const timestamp = logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
+          return { topic, partition, offset: recordOffset, timestampMs: Number(timestamp), key: record.key, valueBytes: record.value?.length ?? 0 };
+        }
+      }
+      return null;
+    });
+  }
+
+  async describeCluster(): Promise<ClusterDescription> {
+    return this.#run('describeCluster', 'cluster', async () => {
+      const connection = await this.#anyBrokerConnection();
+      const response = await describeClusterV1.api.async(connection, false, DescribeClusterEndpointTypes.BROKERS);
+      if (response.errorCode !== 0) failWithKafkaError('describeCluster', 'cluster', response.errorCode, orNull(response.errorMessage));
+      return {
+        clusterId: response.clusterId,
+        controllerId: response.controllerId,
+        brokers: response.brokers
+          .map((broker) => ({ nodeId: broker.brokerId, host: broker.host, port: broker.port, rack: orNull(broker.rack) }))
+          .sort((a, b) => a.nodeId - b.nodeId),
+      };
+    });
+  }
+
+  async describeConfigs(resources: ConfigResource[]): Promise<ResourceConfig[]> {
+    const subject = resources.map((resource) => `${resource.kind} ${resource.name}`).join(', ');
+    return this.#run('describeConfigs', subject, async () => {
+      if (resources.length === 0) return [];
+      const described = await this.#admin.describeConfigs({
+        resources: resources.map((resource) => ({
+          resourceType: resource.kind === 'topic' ? ConfigResourceTypes.TOPIC : ConfigResourceTypes.BROKER,
+          resourceName: resource.name,
+        })),
+      });
+      return resources.map((resource) => {
+        const resourceType = resource.kind === 'topic' ? ConfigResourceTypes.TOPIC : ConfigResourceTypes.BROKER;
+        const match = described.find((d) => d.resourceType === resourceType && d.resourceName === resource.name);
+        if (match === undefined) {
+          throw new KafkaAdminError('BROKER_ERROR', 'describeConfigs', `${resource.kind} ${resource.name}: missing from the answer`);
+        }
+        const entries = new Map(
+          match.configs.map((config) => [
+            config.name,
+            {
+              name: config.name,
+              value: orNull(config.value),
+              readOnly: config.readOnly,
+              isDefault: config.configSource === ConfigSources.DEFAULT_CONFIG,
+              isSensitive: config.isSensitive,
+            },
+          ]),
+        );
+        return { ...resource, entries };
+      });
+    });
+  }
+
+  async describeLogDirs(): Promise<LogDirDescription[]> {
+    return this.#run('describeLogDirs', 'all brokers', async () => {
+      const metadata = await this.#metadata([]);
+      const descriptions: LogDirDescription[] = [];
+      for (const [brokerId, broker] of metadata.brokers) {
+        const connection = await this.#connectionTo(broker);
+        // null asks for every partition the broker hosts, without listing the topics first.
+        const response = await describeLogDirsV4.api.async(connection, null);
+        if (response.errorCode !== 0) failWithKafkaError('describeLogDirs', `broker ${String(brokerId)}`, response.errorCode, null);
+        for (const result of response.results) {
+          if (result.errorCode !== 0) failWithKafkaError('describeLogDirs', `broker ${String(brokerId)} dir ${result.logDir}`, result.errorCode, null);
+          descriptions.push({
+            brokerId,
+            path: result.logDir,
+            totalBytes: result.totalBytes,
+            usableBytes: result.usableBytes,
+            partitions: result.topics.flatMap((topic) =>
+              topic.partitions.map((p) => ({ topic: topic.name, partition: p.partitionIndex, sizeBytes: p.partitionSize })),
+            ),
+          });
+        }
+      }
+      return descriptions.sort((a, b) => a.brokerId - b.brokerId || a.path.localeCompare(b.path));
+    });
+  }
+
+  async deleteRecords(deletions: RecordDeletion[]): Promise<DeletedRecords[]> {
+    const topicNames = [...new Set(deletions.map((d) => d.topic))];
+    return this.#run('deleteRecords', `topics ${topicNames.join(', ')}`, async () => {
+      if (deletions.length === 0) return [];
+      const deleted = await this.#admin.deleteRecords({
+        topics: topicNames.map((name) => ({
+          name,
+          partitions: deletions.filter((d) => d.topic === name).map((d) => ({ partition: d.partition, offset: d.beforeOffset })),
+        })),
+      });
+      return deleted.flatMap((topic) =>
+        topic.partitions.map((p) => ({ topic: topic.name, partition: p.partition, lowWatermark: p.lowWatermark })),
+      );
+    });
+  }
+
+  async createTopics(topics: NewTopic[]): Promise<void> {
+    await this.#run('createTopics', `topics ${topics.map((t) => t.name).join(', ')}`, async () => {
+      // The package applies one config list to every topic of a call: one call per topic with configs.
+      const plain = topics.filter((t) => t.configs === undefined);
+      if (plain.length > 0) {
+        await this.#admin.createTopics({
+          topics: plain.map((t) => ({ topic: t.name, partitions: t.partitions, replicas: t.replicationFactor })),
+        });
+      }
+      for (const topic of topics.filter((t) => t.configs !== undefined)) {
+        await this.#admin.createTopics({
+          topics: [{ topic: topic.name, partitions: topic.partitions, replicas: topic.replicationFactor }],
+          configs: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
+        });
+      }
+    });
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    await this.#run('deleteTopics', `topics ${topics.join(', ')}`, async () => {
+      if (topics.length > 0) await this.#admin.deleteTopics({ topics });
+    });
+  }
+
+  async alterPartitionReassignments(reassignments: ReassignmentRequest[]): Promise<void> {
+    const topicNames = [...new Set(reassignments.map((r) => r.topic))];
+    await this.#run('alterPartitionReassignments', `topics ${topicNames.join(', ')}`, async () => {
+      if (reassignments.length === 0) return;
+      const connection = await this.#anyBrokerConnection();
+      const response = await alterPartitionReassignmentsV0.api.async(
+        connection,
+        this.#requestTimeoutMs,
+        false,
+        topicNames.map((name) => ({
+          name,
+          partitions: reassignments.filter((r) => r.topic === name).map((r) => ({ partitionIndex: r.partition, replicas: r.replicas })),
+        })),
+      );
+      if (response.errorCode !== 0) failWithKafkaError('alterPartitionReassignments', `topics ${topicNames.join(', ')}`, response.errorCode, orNull(response.errorMessage));
+      for (const topic of response.responses) {
+        for (const p of topic.partitions) {
+          if (p.errorCode !== 0) failWithKafkaError('alterPartitionReassignments', `partition ${topic.name}[${String(p.partitionIndex)}]`, p.errorCode, orNull(p.errorMessage));
+        }
+      }
+    });
+  }
+
+  async listPartitionReassignments(topics?: string[]): Promise<OngoingReassignment[]> {
+    return this.#run('listPartitionReassignments', topics === undefined ? 'all topics' : `topics ${topics.join(', ')}`, async () => {
+      let requested: { name: string; partitionIndexes: number[] }[] | null = null;
+      if (topics !== undefined) {
+        const described = await this.describeTopics(topics);
+        requested = described.map((topic) => ({ name: topic.name, partitionIndexes: topic.partitions.map((p) => p.partition) }));
+      }
+      const connection = await this.#anyBrokerConnection();
+      const response = await listPartitionReassignmentsV0.api.async(connection, this.#requestTimeoutMs, requested);
+      if (response.errorCode !== 0) failWithKafkaError('listPartitionReassignments', 'reassignments', response.errorCode, orNull(response.errorMessage));
+      return response.topics.flatMap((topic) =>
+        topic.partitions.map((p) => ({
+          topic: topic.name,
+          partition: p.partitionIndex,
+          replicas: p.replicas,
+          addingReplicas: p.addingReplicas,
+          removingReplicas: p.removingReplicas,
+        })),
+      );
+    });
+  }
+}
