@@ -174,3 +174,20 @@ targets:
     expect(formatPath([])).to.equal('(top level)');
   });
 });
+
+describe('the configs in config/', () => {
+  it('config/example.yaml is valid as committed', async () => {
+    const result = await loadConfigFile('config/example.yaml', {});
+    expect(result.ok ? 'valid' : result.problems.join('\n')).to.equal('valid');
+  });
+
+  it('config/local.yaml is valid once the environment addresses are set, and names them when not', async () => {
+    const result = await loadConfigFile('config/local.yaml', { LAGPILOT_KAFKA_BOOTSTRAP: '127.0.0.1:9092', LAGPILOT_REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(result.ok ? 'valid' : result.problems.join('\n')).to.equal('valid');
+    const unset = await loadConfigFile('config/local.yaml', {});
+    expect(unset.ok ? [] : unset.problems.map((problem) => /variable (\w+)/.exec(problem)?.[1])).to.deep.equal([
+      'LAGPILOT_KAFKA_BOOTSTRAP',
+      'LAGPILOT_REDIS_URL',
+    ]);
+  });
+});
