@@ -4,6 +4,7 @@ import { loadConfigFile } from './config/loader.ts';
 import type { LagpilotConfig } from './config/schema.ts';
 import { startDaemon } from './daemon.ts';
 import { createLogger, errorMessage } from './logging/logger.ts';
+import { registerSimulateCommand } from './sim/simulate-command.ts';
 import { formatDurationMillis } from './util/duration.ts';
 import { lagpilotVersion } from './version.ts';
 
@@ -94,6 +95,7 @@ export function buildProgram(): Command {
       const config = await loadOrExit(file);
       process.stdout.write(`${summary(file, config)}\n`);
     });
+  registerSimulateCommand(program);
   return program;
 }
 
