@@ -27,7 +27,7 @@ export function renderRunsSvg(title: string, runs: readonly LabelledRun[], scena
     { title: 'produce rate', unit: 'msg/s', series: [{ name: 'produce rate', colour: colours.rate, values: (run) => run.timeline.produceRate }] },
     {
       title: 'replicas',
-      unit: 'replicas',
+      unit: 'count',
       series: [
         { name: 'desired', colour: colours.desired, values: (run) => run.timeline.desiredReplicas, step: true },
         { name: 'ready', colour: colours.ready, values: (run) => run.timeline.readyReplicas, dashed: true, step: true },

@@ -1,0 +1,121 @@
+// The scaling benchmark (docs/benchmarks/scaling.md): lagpilot against the keda baseline's
+// frontier on every trace in ../shared/traces, default scenario, one configuration for all
+// traces; then the same with the configured capacity off by ±30 % and with slower replicas.
+//
+//   node bench/scaling.ts [--traces DIR]
+//
+// Exits 1 when a goal of the default scenario is missed.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../test/env/paths.ts';
+import { defaultScenario } from '../src/sim/model.ts';
+import type { Scenario, SimulationResult } from '../src/sim/model.ts';
+import { lowestViolationPoint, runKedaFrontier, runLagpilot } from '../src/sim/runs.ts';
+import { loadTrace } from '../src/sim/trace.ts';
+import type { Trace } from '../src/sim/trace.ts';
+
+const efficiencyGoal = 0.65;
+
+function tracesDirectory(argv: readonly string[]): string {
+  const index = argv.indexOf('--traces');
+  if (index >= 0) {
+    const value = argv[index + 1];
+    if (value === undefined) throw new Error('--traces needs a directory');
+    return value;
+  }
+  return join(repoRoot, '..', 'shared', 'traces');
+}
+
+function pad(cells: readonly (string | number)[], widths: readonly number[]): string {
+  return cells.map((cell, column) => (column === 0 ? String(cell).padEnd(widths[column] ?? 0) : String(cell).padStart(widths[column] ?? 0))).join('  ');
+}
+
+function printTable(header: readonly string[], rows: readonly (readonly (string | number)[])[]): void {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => String(row[column] ?? '').length)));
+  console.log(pad(header, widths));
+  for (const row of rows) console.log(pad(row, widths));
+}
+
+interface Variant {
+  name: string;
+  scenario: Scenario;
+  configuredCapacity: number;
+}
+
+function main(): number {
+  const directory = tracesDirectory(process.argv.slice(2));
+  const files = readdirSync(directory).filter((file) => file.endsWith('.csv')).sort();
+  if (files.length === 0) throw new Error(`no .csv traces in ${directory}`);
+  const traces: Trace[] = files.map((file) => loadTrace(join(directory, file)));
+  const scenario = { ...defaultScenario };
+
+  console.log(`scaling benchmark: ${traces.length} traces from ${directory}`);
+  console.log('default scenario: ' + JSON.stringify(scenario));
+  console.log('');
+
+  const failures: string[] = [];
+  const defaultRows: (string | number)[][] = [];
+  const budgets = new Map<string, number>();
+  let lagpilotEfficiencySum = 0;
+  let baselineEfficiencySum = 0;
+  for (const trace of traces) {
+    const lagpilot = runLagpilot(trace, scenario).result;
+    const baseline = lowestViolationPoint(runKedaFrontier(trace, scenario));
+    const budget = Math.floor(baseline.result.scaleEvents / 2);
+    budgets.set(trace.name, budget);
+    lagpilotEfficiencySum += lagpilot.efficiency;
+    baselineEfficiencySum += baseline.result.efficiency;
+    if (lagpilot.sloViolationSeconds > 0) failures.push(`${trace.name}: ${lagpilot.sloViolationSeconds} SLO-violation seconds (goal 0)`);
+    if (lagpilot.scaleEvents > budget) failures.push(`${trace.name}: ${lagpilot.scaleEvents} scale events (goal <= ${budget})`);
+    defaultRows.push([
+      trace.name,
+      lagpilot.sloViolationSeconds,
+      lagpilot.maxLagSeconds,
+      lagpilot.efficiency.toFixed(3),
+      `${lagpilot.scaleEvents} / ${budget}`,
+      lagpilot.pausedSeconds,
+      baseline.lagThreshold ?? '',
+      baseline.result.sloViolationSeconds,
+      baseline.result.maxLagSeconds,
+      baseline.result.efficiency.toFixed(3),
+      baseline.result.scaleEvents,
+    ]);
+  }
+  const lagpilotEfficiency = lagpilotEfficiencySum / traces.length;
+  if (lagpilotEfficiency < efficiencyGoal) failures.push(`mean efficiency ${lagpilotEfficiency.toFixed(3)} (goal >= ${efficiencyGoal})`);
+  console.log('default scenario: lagpilot against the keda frontier point with the fewest violation seconds');
+  printTable(
+    ['trace', 'violations s', 'max lag s', 'efficiency', 'events / budget', 'paused s', 'keda threshold', 'keda violations s', 'keda max lag s', 'keda efficiency', 'keda events'],
+    [...defaultRows, ['mean', '', '', lagpilotEfficiency.toFixed(3), '', '', '', '', '', (baselineEfficiencySum / traces.length).toFixed(3), '']],
+  );
+  console.log('');
+
+  const variants: Variant[] = [
+    { name: 'capacity configured -30 %', scenario, configuredCapacity: scenario.capacity * 0.7 },
+    { name: 'capacity configured +30 %', scenario, configuredCapacity: scenario.capacity * 1.3 },
+    { name: 'startup 60 s, rebalance pause 30 s', scenario: { ...scenario, startup: 60, rebalancePause: 30 }, configuredCapacity: scenario.capacity },
+  ];
+  console.log('robustness (same configuration; the policy is not told about the change)');
+  const variantRows: (string | number)[][] = [];
+  for (const variant of variants) {
+    let efficiencySum = 0;
+    for (const trace of traces) {
+      const result: SimulationResult = runLagpilot(trace, variant.scenario, variant.configuredCapacity).result;
+      efficiencySum += result.efficiency;
+      const budget = budgets.get(trace.name) ?? 0;
+      variantRows.push([variant.name, trace.name, result.sloViolationSeconds, result.maxLagSeconds, result.efficiency.toFixed(3), `${result.scaleEvents} / ${budget}`, result.pausedSeconds]);
+    }
+    variantRows.push([variant.name, 'mean', '', '', (efficiencySum / traces.length).toFixed(3), '', '']);
+  }
+  printTable(['variant', 'trace', 'violations s', 'max lag s', 'efficiency', 'events / budget', 'paused s'], variantRows);
+  console.log('');
+
+  if (failures.length === 0) {
+    console.log(`goals met: 0 violation seconds, mean efficiency ${lagpilotEfficiency.toFixed(3)} >= ${efficiencyGoal}, scale events within half of the baseline's on every trace`);
+    return 0;
+  }
+  console.log(`goals missed:\n  ${failures.join('\n  ')}`);
+  return 1;
+}
+
+process.exitCode = main();
