@@ -195,6 +195,10 @@ export const service: EnvService<PrometheusDetails> = {
         `--web.listen-address=${host}:${port}`,
         `--web.external-url=${url}`,
         '--web.enable-lifecycle',
+        // A reload (writeRuleFile) rebuilds the notifier's Alertmanager list, which discovery
+        // fills in again only after up to 5 s; an alert that fires in that window is dropped and,
+        // by default, sent again only a minute later. Resending every interval bounds that delay.
+        `--rules.alert.resend-delay=${prometheusIntervalSeconds}s`,
         '--storage.tsdb.retention.time=1d',
       ],
       logFile,
