@@ -1,9 +1,8 @@
 // lagpilot's command line. Exit codes: 0 success, 1 a runtime failure, 2 an invalid config.
+// `run` and `validate-config` import what they need when they run, so --help and --version
+// answer without loading the Kafka, Redis and metrics libraries.
 import { Command } from 'commander';
-import { loadConfigFile } from './config/loader.ts';
 import type { LagpilotConfig } from './config/schema.ts';
-import { startDaemon } from './daemon.ts';
-import { createLogger, errorMessage } from './logging/logger.ts';
 import { registerSimulateCommand } from './sim/simulate-command.ts';
 import { formatDurationMillis } from './util/duration.ts';
 import { lagpilotVersion } from './version.ts';
@@ -11,6 +10,7 @@ import { lagpilotVersion } from './version.ts';
 export const exitCodes = { ok: 0, failure: 1, invalidConfig: 2 } as const;
 
 async function loadOrExit(path: string): Promise<LagpilotConfig> {
+  const { loadConfigFile } = await import('./config/loader.ts');
   const result = await loadConfigFile(path);
   if (result.ok) return result.config;
   for (const problem of result.problems) process.stderr.write(`${problem}\n`);
@@ -33,6 +33,8 @@ function summary(path: string, config: LagpilotConfig): string {
 
 async function run(configPath: string): Promise<void> {
   const config = await loadOrExit(configPath);
+  const { createLogger, errorMessage } = await import('./logging/logger.ts');
+  const { startDaemon } = await import('./daemon.ts');
   const logger = createLogger({ level: config.log.level });
   const mainLogger = logger.child({ component: 'main' });
   const exit = async (code: number): Promise<never> => {
