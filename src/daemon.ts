@@ -82,7 +82,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       logger: options.logger.child({ component: 'http' }),
     });
   } catch (error) {
-    await closeAll(closers, logger);
+    await closeAll(closers, logger, config.shutdown.deadline);
     throw error;
   }
 
@@ -118,7 +118,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (abandoned.length > 0) problems.push(`ticks still running at the deadline: ${abandoned.join(', ')}`);
     await server.close(remaining());
     logger.info('http server closed');
-    problems.push(...(await closeAll(closers, logger)));
+    problems.push(...(await closeAll(closers, logger, remaining())));
     return { clean: problems.length === 0, problems };
   };
   return {
@@ -164,16 +164,24 @@ async function closeRedis(client: Redis): Promise<void> {
   client.disconnect();
 }
 
-async function closeAll(closers: { name: string; close: () => Promise<void> }[], logger: Logger): Promise<string[]> {
+async function closeAll(closers: { name: string; close: () => Promise<void> }[], logger: Logger, deadlineMillis: number): Promise<string[]> {
   const problems: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const deadlinePassed = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error('the shutdown deadline passed')); }, deadlineMillis);
+    timer.unref();
+  });
+  // Clients close one after the other (their order is the reverse of their dependencies later),
+  // all within what is left of the shutdown deadline.
   for (const closer of closers) {
     try {
-      await closer.close();
+      await Promise.race([closer.close(), deadlinePassed]);
       logger.info('client closed', { client: closer.name });
     } catch (error) {
       problems.push(`closing ${closer.name} failed: ${errorMessage(error)}`);
       logger.warn('client did not close cleanly', { client: closer.name, error: errorMessage(error) });
     }
   }
+  clearTimeout(timer);
   return problems;
 }

@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { createServer } from 'node:net';
+import { parseConfigText } from './config/loader.ts';
+import type { LagpilotConfig } from './config/schema.ts';
+import { startDaemon } from './daemon.ts';
+import type { Logger } from './logging/logger.ts';
+
+interface LoggedLine { level: string; message: string; fields: Record<string, unknown> }
+
+function recordingLogger(lines: LoggedLine[], context: Record<string, unknown> = {}): Logger {
+  const write = (level: string) => (message: string, fields: Record<string, unknown> = {}): void => {
+    lines.push({ level, message, fields: { ...context, ...fields } });
+  };
+  return {
+    error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'),
+    child: (fields) => recordingLogger(lines, { ...context, ...fields }),
+  };
+}
+
+function config(text: string): LagpilotConfig {
+  const result = parseConfigText(text, { sourceName: 'test', environment: {} });
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return result.config;
+}
+
+const oneTarget = `
+server: {host: 127.0.0.1, port: 0}
+clusters: [{name: main, bootstrap: ["127.0.0.1:9"]}]
+targets:
+  - {name: orders, cluster: main, consumerGroup: g, topics: [t], interval: 50ms, tickTimeout: 40ms, replicas: {max: 2}, lag: {targetSeconds: 1}, actuator: {kind: dryRun}}
+shutdown: {deadline: 300ms}
+`;
+
+describe('daemon', () => {
+  it('runs the supplied tick for each target and stops cleanly, once', async () => {
+    const lines: LoggedLine[] = [];
+    const visited: string[] = [];
+    const daemon = await startDaemon({
+      config: config(oneTarget),
+      logger: recordingLogger(lines),
+      version: 'test',
+      tick: async (target) => { visited.push(target); await Promise.resolve(); },
+    });
+    expect(daemon.port).to.be.above(0);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 120));
+    const [first, second] = await Promise.all([daemon.stop(), daemon.stop()]);
+    expect(first).to.deep.equal({ clean: true, problems: [] });
+    expect(second).to.equal(first);
+    expect(visited.length).to.be.at.least(2);
+    expect(visited.every((target) => target === 'orders')).to.equal(true);
+    const afterStop = visited.length;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 120));
+    expect(visited.length).to.equal(afterStop);
+  });
+
+  it('reports an unclean stop when a tick ignores its abort signal past the deadline', async () => {
+    const daemon = await startDaemon({
+      config: config(oneTarget.replace('tickTimeout: 40ms', 'tickTimeout: 50ms')),
+      logger: recordingLogger([]),
+      version: 'test',
+      tick: () => new Promise((resolveTick) => setTimeout(resolveTick, 1000)),
+    });
+    await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+    const startedAt = performance.now();
+    const result = await daemon.stop();
+    expect(performance.now() - startedAt).to.be.within(250, 600);
+    expect(result).to.deep.equal({ clean: false, problems: ['ticks still running at the deadline: orders'] });
+  });
+
+  it('fails to start with a message naming the address when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolveListen) => { blocker.listen(0, '127.0.0.1', resolveListen); });
+    const { port } = blocker.address() as { port: number };
+    try {
+      const failure = await startDaemon({
+        config: config(oneTarget.replace('port: 0', `port: ${port}`)),
+        logger: recordingLogger([]),
+        version: 'test',
+      }).then(() => undefined, (error: unknown) => error);
+      expect(String(failure)).to.equal(`Error: cannot listen on 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('logs each visit of the placeholder tick at debug level', async () => {
+    const lines: LoggedLine[] = [];
+    const daemon = await startDaemon({ config: config(oneTarget), logger: recordingLogger(lines), version: 'test' });
+    await new Promise((resolveWait) => setTimeout(resolveWait, 30));
+    await daemon.stop();
+    const tick = lines.find((line) => line.message === 'tick');
+    expect(tick?.level).to.equal('debug');
+    expect(tick?.fields).to.include({ component: 'scheduler', target: 'orders', consumerGroup: 'g', cluster: 'main' });
+  });
+});
