@@ -100,6 +100,8 @@ describe('Kafka (one KRaft node of the local environment)', function () {
   let admin: Admin;
 
   before(async function () {
+    // A first start may include the Maven download (about a minute on a busy machine).
+    this.timeout(300_000);
     cluster = await ensureService<KafkaDetails>('kafka');
     kafka = kafkaClient(cluster);
     admin = kafka.admin();
@@ -193,6 +195,8 @@ describe('Kafka cluster of three brokers (kafka3)', function () {
   let cluster: Kafka3Details;
 
   before(async function () {
+    // Four JVMs starting on two cores: 15 s on a quiet machine, 40 s seen on a busy one.
+    this.timeout(300_000);
     cluster = await ensureService<Kafka3Details>('kafka3');
   });
 

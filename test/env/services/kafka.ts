@@ -45,6 +45,69 @@ const nodeId = 1;
 /** A cold JVM on two busy cores has been seen to take 10 s; the deadline leaves room. */
 const startTimeoutMs = 90_000;
 
+/**
+ * Installs if needed, formats a fresh node under `runDir` (deleting what was there) and starts
+ * it; resolves once it serves. The service uses the environment's run directory; measurements
+ * use their own so as not to disturb a running environment.
+ */
+export async function startSingleNodeKafka(runDir: string): Promise<KafkaDetails> {
+  const startedMillis = Date.now();
+  const installation = await installKafka();
+  rmSync(runDir, { recursive: true, force: true });
+  const [port, controllerPort] = await freeLoopbackPorts(2);
+  if (port === undefined || controllerPort === undefined) throw new Error('could not find two free loopback ports for Kafka');
+  const nodeDir = join(runDir, `node-${nodeId}`);
+  const spec: KafkaNodeSpec = {
+    nodeId,
+    role: 'combined',
+    nodeDir,
+    brokerPort: port,
+    controllerPort,
+    quorumVoters: `${nodeId}@127.0.0.1:${controllerPort}`,
+    settings: {
+      'offsets.topic.replication.factor': 1,
+      'transaction.state.log.replication.factor': 1,
+      'transaction.state.log.min.isr': 1,
+      'share.coordinator.state.topic.replication.factor': 1,
+      'share.coordinator.state.topic.min.isr': 1,
+      'min.insync.replicas': 1,
+    },
+    controllerSettings: { 'default.replication.factor': 1 },
+  };
+  const clusterId = randomClusterId();
+  await formatNode(installation, spec, clusterId);
+  const started = startNodeProcess(installation, nodeDir);
+  const bootstrap = `127.0.0.1:${port}`;
+  try {
+    await waitUntilHealthy(
+      `Kafka ${installation.version} (node ${nodeId} at ${bootstrap})`,
+      () => brokerServes(bootstrap, clusterId, [nodeId]),
+      started,
+      startTimeoutMs,
+    );
+  } catch (error) {
+    await stopNodeProcess(started.pid, nodeDir);
+    throw error;
+  }
+  return {
+    pids: [started.pid],
+    runDir,
+    startedAt: new Date(startedMillis).toISOString(),
+    startMillis: Date.now() - startedMillis,
+    bootstrap,
+    clusterId,
+    version: installation.version,
+    java: installation.java,
+    libDir: installation.libDir,
+    toolsVersion: installation.toolsVersion,
+    toolsLibDir: installation.toolsLibDir,
+    nodeId,
+    port,
+    controllerPort,
+    logFile: started.logFile,
+  };
+}
+
 export const service: EnvService<KafkaDetails> = {
   name: 'kafka',
 
@@ -52,64 +115,7 @@ export const service: EnvService<KafkaDetails> = {
     await installKafka();
   },
 
-  async start() {
-    const startedMillis = Date.now();
-    const installation = await installKafka();
-    const runDir = serviceRunDir('kafka');
-    rmSync(runDir, { recursive: true, force: true });
-    const [port, controllerPort] = await freeLoopbackPorts(2);
-    if (port === undefined || controllerPort === undefined) throw new Error('could not find two free loopback ports for Kafka');
-    const nodeDir = join(runDir, `node-${nodeId}`);
-    const spec: KafkaNodeSpec = {
-      nodeId,
-      role: 'combined',
-      nodeDir,
-      brokerPort: port,
-      controllerPort,
-      quorumVoters: `${nodeId}@127.0.0.1:${controllerPort}`,
-      settings: {
-        'offsets.topic.replication.factor': 1,
-        'transaction.state.log.replication.factor': 1,
-        'transaction.state.log.min.isr': 1,
-        'share.coordinator.state.topic.replication.factor': 1,
-        'share.coordinator.state.topic.min.isr': 1,
-        'min.insync.replicas': 1,
-      },
-      controllerSettings: { 'default.replication.factor': 1 },
-    };
-    const clusterId = randomClusterId();
-    await formatNode(installation, spec, clusterId);
-    const started = startNodeProcess(installation, nodeDir);
-    const bootstrap = `127.0.0.1:${port}`;
-    try {
-      await waitUntilHealthy(
-        `Kafka ${installation.version} (node ${nodeId} at ${bootstrap})`,
-        () => brokerServes(bootstrap, clusterId, [nodeId]),
-        started,
-        startTimeoutMs,
-      );
-    } catch (error) {
-      await stopNodeProcess(started.pid, nodeDir);
-      throw error;
-    }
-    return {
-      pids: [started.pid],
-      runDir,
-      startedAt: new Date(startedMillis).toISOString(),
-      startMillis: Date.now() - startedMillis,
-      bootstrap,
-      clusterId,
-      version: installation.version,
-      java: installation.java,
-      libDir: installation.libDir,
-      toolsVersion: installation.toolsVersion,
-      toolsLibDir: installation.toolsLibDir,
-      nodeId,
-      port,
-      controllerPort,
-      logFile: started.logFile,
-    };
-  },
+  start: () => startSingleNodeKafka(serviceRunDir('kafka')),
 
   async isHealthy(details) {
     const nodeDir = join(details.runDir, `node-${details.nodeId}`);

@@ -93,6 +93,102 @@ async function waitForBroker(details: Pick<Kafka3Details, 'clusterId'>, node: Ka
   );
 }
 
+/**
+ * Installs if needed, formats a fresh cluster under `runDir` (deleting what was there) and
+ * starts the controller and the three brokers at once; resolves once every broker serves.
+ */
+export async function startKafka3Cluster(runDir: string): Promise<Kafka3Details> {
+  const startedMillis = Date.now();
+  const installation = await installKafka();
+  rmSync(runDir, { recursive: true, force: true });
+  const ports = await freeLoopbackPorts(1 + brokerNodeIds.length);
+  const [controllerPort, ...brokerPorts] = ports;
+  if (controllerPort === undefined || brokerPorts.length !== brokerNodeIds.length) {
+    throw new Error(`could not find ${ports.length} free loopback ports for kafka3`);
+  }
+  const quorumVoters = `${controllerNodeId}@127.0.0.1:${controllerPort}`;
+  const nodeDirOf = (nodeId: number) => join(runDir, `node-${nodeId}`);
+  const specs: KafkaNodeSpec[] = [
+    {
+      nodeId: controllerNodeId,
+      role: 'controller',
+      nodeDir: nodeDirOf(controllerNodeId),
+      controllerPort,
+      quorumVoters,
+      settings: clusterSettings,
+      controllerSettings: clusterControllerSettings,
+    },
+    ...brokerNodeIds.map((nodeId, index): KafkaNodeSpec => ({
+      nodeId,
+      role: 'broker',
+      nodeDir: nodeDirOf(nodeId),
+      brokerPort: brokerPorts[index] ?? 0,
+      quorumVoters,
+      settings: clusterSettings,
+    })),
+  ];
+  const clusterId = randomClusterId();
+  await Promise.all(specs.map((spec) => formatNode(installation, spec, clusterId)));
+
+  const controllerProcess = startNodeProcess(installation, nodeDirOf(controllerNodeId), controllerHeap);
+  const brokerProcesses = brokerNodeIds.map((nodeId) => startNodeProcess(installation, nodeDirOf(nodeId)));
+  const toNode = (spec: KafkaNodeSpec, started: StartedProcess): Kafka3Node => ({
+    nodeId: spec.nodeId,
+    role: spec.role === 'controller' ? 'controller' : 'broker',
+    port: spec.role === 'controller' ? controllerPort : (spec.brokerPort ?? 0),
+    pid: started.pid,
+    nodeDir: spec.nodeDir,
+    logFile: started.logFile,
+  });
+  const [controllerSpec, ...brokerSpecs] = specs;
+  if (controllerSpec === undefined) throw new Error('kafka3: no controller spec');
+  const controller = toNode(controllerSpec, controllerProcess);
+  const brokers = brokerSpecs.map((spec, index) => {
+    const started = brokerProcesses[index];
+    if (started === undefined) throw new Error(`kafka3: broker ${spec.nodeId} was not started`);
+    return toNode(spec, started);
+  });
+  const bootstrap = brokers.map(brokerAddress).join(',');
+  try {
+    // Every JVM is watched: whichever dies first fails the start with its own log.
+    await Promise.all([
+      waitUntilHealthy(
+        `kafka3 controller ${controllerNodeId} (port ${controllerPort}) with all brokers registered`,
+        () => brokerServes(bootstrap.split(',')[0] ?? '', clusterId, brokerNodeIds),
+        controllerProcess,
+        startTimeoutMs,
+      ),
+      ...brokers.map((node, index) => {
+        const started = brokerProcesses[index];
+        if (started === undefined) throw new Error(`kafka3: broker ${node.nodeId} was not started`);
+        return waitForBroker({ clusterId }, node, started);
+      }),
+    ]);
+  } catch (error) {
+    await Promise.all(brokers.map(stopNode));
+    await stopNode(controller);
+    throw error;
+  }
+  const details: Kafka3Details = {
+    pids: [],
+    runDir,
+    startedAt: new Date(startedMillis).toISOString(),
+    startMillis: 0,
+    bootstrap,
+    clusterId,
+    version: installation.version,
+    java: installation.java,
+    libDir: installation.libDir,
+    toolsVersion: installation.toolsVersion,
+    toolsLibDir: installation.toolsLibDir,
+    controller,
+    brokers,
+  };
+  details.pids = runningPids(details);
+  details.startMillis = Date.now() - startedMillis;
+  return details;
+}
+
 export const service: EnvService<Kafka3Details> = {
   name: serviceName,
 
@@ -100,98 +196,7 @@ export const service: EnvService<Kafka3Details> = {
     await installKafka();
   },
 
-  async start() {
-    const startedMillis = Date.now();
-    const installation = await installKafka();
-    const runDir = serviceRunDir(serviceName);
-    rmSync(runDir, { recursive: true, force: true });
-    const ports = await freeLoopbackPorts(1 + brokerNodeIds.length);
-    const [controllerPort, ...brokerPorts] = ports;
-    if (controllerPort === undefined || brokerPorts.length !== brokerNodeIds.length) {
-      throw new Error(`could not find ${ports.length} free loopback ports for kafka3`);
-    }
-    const quorumVoters = `${controllerNodeId}@127.0.0.1:${controllerPort}`;
-    const nodeDirOf = (nodeId: number) => join(runDir, `node-${nodeId}`);
-    const specs: KafkaNodeSpec[] = [
-      {
-        nodeId: controllerNodeId,
-        role: 'controller',
-        nodeDir: nodeDirOf(controllerNodeId),
-        controllerPort,
-        quorumVoters,
-        settings: clusterSettings,
-        controllerSettings: clusterControllerSettings,
-      },
-      ...brokerNodeIds.map((nodeId, index): KafkaNodeSpec => ({
-        nodeId,
-        role: 'broker',
-        nodeDir: nodeDirOf(nodeId),
-        brokerPort: brokerPorts[index] ?? 0,
-        quorumVoters,
-        settings: clusterSettings,
-      })),
-    ];
-    const clusterId = randomClusterId();
-    await Promise.all(specs.map((spec) => formatNode(installation, spec, clusterId)));
-
-    const controllerProcess = startNodeProcess(installation, nodeDirOf(controllerNodeId), controllerHeap);
-    const brokerProcesses = brokerNodeIds.map((nodeId) => startNodeProcess(installation, nodeDirOf(nodeId)));
-    const toNode = (spec: KafkaNodeSpec, started: StartedProcess): Kafka3Node => ({
-      nodeId: spec.nodeId,
-      role: spec.role === 'controller' ? 'controller' : 'broker',
-      port: spec.role === 'controller' ? controllerPort : (spec.brokerPort ?? 0),
-      pid: started.pid,
-      nodeDir: spec.nodeDir,
-      logFile: started.logFile,
-    });
-    const [controllerSpec, ...brokerSpecs] = specs;
-    if (controllerSpec === undefined) throw new Error('kafka3: no controller spec');
-    const controller = toNode(controllerSpec, controllerProcess);
-    const brokers = brokerSpecs.map((spec, index) => {
-      const started = brokerProcesses[index];
-      if (started === undefined) throw new Error(`kafka3: broker ${spec.nodeId} was not started`);
-      return toNode(spec, started);
-    });
-    const bootstrap = brokers.map(brokerAddress).join(',');
-    try {
-      // Every JVM is watched: whichever dies first fails the start with its own log.
-      await Promise.all([
-        waitUntilHealthy(
-          `kafka3 controller ${controllerNodeId} (port ${controllerPort}) with all brokers registered`,
-          () => brokerServes(bootstrap.split(',')[0] ?? '', clusterId, brokerNodeIds),
-          controllerProcess,
-          startTimeoutMs,
-        ),
-        ...brokers.map((node, index) => {
-          const started = brokerProcesses[index];
-          if (started === undefined) throw new Error(`kafka3: broker ${node.nodeId} was not started`);
-          return waitForBroker({ clusterId }, node, started);
-        }),
-      ]);
-    } catch (error) {
-      await Promise.all(brokers.map(stopNode));
-      await stopNode(controller);
-      throw error;
-    }
-    const details: Kafka3Details = {
-      pids: [],
-      runDir,
-      startedAt: new Date(startedMillis).toISOString(),
-      startMillis: 0,
-      bootstrap,
-      clusterId,
-      version: installation.version,
-      java: installation.java,
-      libDir: installation.libDir,
-      toolsVersion: installation.toolsVersion,
-      toolsLibDir: installation.toolsLibDir,
-      controller,
-      brokers,
-    };
-    details.pids = runningPids(details);
-    details.startMillis = Date.now() - startedMillis;
-    return details;
-  },
+  start: () => startKafka3Cluster(serviceRunDir(serviceName)),
 
   async isHealthy(details) {
     const nodes = [details.controller, ...details.brokers];

@@ -1,0 +1,97 @@
+// Measures the local Kafka of the test environment: the cold install (Maven downloads into an
+// empty cache and an empty local Maven repository), warm starts of `kafka` and `kafka3`, and the
+// resident memory of each JVM. Runs in its own folders under /tmp and on its own ports, so a
+// running environment is not disturbed.
+//
+//   node test/env/kafka/measure.ts [--starts N] [--skip-cold]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { service as kafkaService, startSingleNodeKafka } from '../services/kafka.ts';
+import { service as kafka3Service, startKafka3Cluster } from '../services/kafka3.ts';
+import { installKafka } from './install.ts';
+
+function residentMebibytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (match === null) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Math.round(Number(match[1]) / 1024);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+function seconds(millis: number): string {
+  return `${(millis / 1000).toFixed(1)} s`;
+}
+
+/** The cold install runs in a child process: the cache folder is read when the module loads. */
+function measureColdInstall(): void {
+  const scratch = mkdtempSync(join(tmpdir(), 'lagpilot-kafka-cold-'));
+  try {
+    const env = {
+      ...process.env,
+      LAGPILOT_CACHE_DIR: join(scratch, 'cache'),
+      MAVEN_OPTS: `${process.env.MAVEN_OPTS ?? ''} -Dmaven.repo.local=${join(scratch, 'm2')}`.trim(),
+    };
+    const startedAt = Date.now();
+    const result = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--install-only'], { env, encoding: 'utf8' });
+    const elapsed = Date.now() - startedAt;
+    if (result.status !== 0) throw new Error(`cold install failed:\n${result.stdout}${result.stderr}`);
+    const downloaded = spawnSync('du', ['-sm', join(scratch, 'm2'), join(scratch, 'cache')], { encoding: 'utf8' }).stdout.trim();
+    console.log(`cold install (empty cache, empty Maven repository): ${seconds(elapsed)}\n${downloaded.replace(/^/gm, '  MiB ')}`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function measureWarmStarts(starts: number): Promise<void> {
+  await installKafka();
+  const scratch = mkdtempSync(join(tmpdir(), 'lagpilot-kafka-warm-'));
+  try {
+    const single: number[] = [];
+    for (let run = 0; run < starts; run += 1) {
+      const details = await startSingleNodeKafka(join(scratch, 'kafka'));
+      single.push(details.startMillis);
+      // Memory after the start settles, idle.
+      await sleep(5_000);
+      const rss = details.pids.map(residentMebibytes);
+      console.log(`kafka  start ${run + 1}: ${seconds(details.startMillis)}, RSS ${rss.join(', ')} MiB`);
+      await kafkaService.stop(details);
+    }
+    const cluster: number[] = [];
+    for (let run = 0; run < starts; run += 1) {
+      const details = await startKafka3Cluster(join(scratch, 'kafka3'));
+      cluster.push(details.startMillis);
+      await sleep(5_000);
+      const rss = [details.controller, ...details.brokers].map(
+        (node) => `${node.role} ${node.nodeId} ${node.pid === null ? '-' : residentMebibytes(node.pid)}`,
+      );
+      console.log(`kafka3 start ${run + 1}: ${seconds(details.startMillis)}, RSS MiB: ${rss.join(', ')}`);
+      await kafka3Service.stop(details);
+    }
+    console.log(`median warm start: kafka ${seconds(median(single))}, kafka3 ${seconds(median(cluster))}`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--install-only')) {
+    await installKafka();
+    return;
+  }
+  const startsIndex = argv.indexOf('--starts');
+  const starts = startsIndex === -1 ? 3 : Number(argv[startsIndex + 1]);
+  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  if (!argv.includes('--skip-cold')) measureColdInstall();
+  await measureWarmStarts(starts);
+}
+
+await main(process.argv.slice(2));
