@@ -1,0 +1,171 @@
+import { expect } from 'chai';
+import { defaultEngineConfig } from '../config.ts';
+import type { SafetyConfig } from '../config.ts';
+import { testSignals } from '../test-signals.ts';
+import type { ScalingSignals } from '../types.ts';
+import { boundsStage } from './bounds.ts';
+import { cooldownStage } from './cooldown.ts';
+import { finalBoundsStage } from './final-bounds.ts';
+import { cheapestCountFor, effectiveConsumers, partitionCapStage } from './partition-cap.ts';
+import { runSafetyPipeline, safetyPipeline } from './pipeline.ts';
+import { rateLimitStage } from './rate-limit.ts';
+import { rebalanceStage } from './rebalance.ts';
+import { stabilizationStage } from './stabilization.ts';
+import type { DraftDecision, SafetyContext, ScalingHistory } from './stage.ts';
+import { staleDataGuard } from './stale-data.ts';
+import { toleranceStage } from './tolerance.ts';
+
+interface ContextOptions {
+  safety?: Partial<SafetyConfig>;
+  signals?: Partial<ScalingSignals>;
+  history?: Partial<ScalingHistory>;
+  minReplicas?: number;
+  maxReplicas?: number;
+}
+
+function context(options: ContextOptions = {}): SafetyContext {
+  const config = { ...defaultEngineConfig().safety, ...options.safety };
+  return {
+    config,
+    signals: testSignals({ time: 1000, ...options.signals }),
+    history: { recommendations: [], events: [], ...options.history },
+    minReplicas: options.minReplicas ?? config.minReplicas,
+    maxReplicas: options.maxReplicas ?? config.maxReplicas,
+  };
+}
+
+const draft = (current: number, desired: number, extra: Partial<DraftDecision> = {}): DraftDecision => ({ current, desired, reasons: [], ...extra });
+const codes = (decision: DraftDecision): string[] => decision.reasons.map((reason) => reason.code);
+
+describe('safety stages', () => {
+  describe('stale-or-partial-data guard', () => {
+    it('never scales in on stale data, and says how old it was', () => {
+      const result = staleDataGuard.apply(draft(8, 4), context({ signals: { dataAgeSeconds: 120 } }));
+      expect(result.desired).to.equal(8);
+      expect(result.reasons[0]).to.deep.include({ code: 'StaleDataNoScaleIn', source: 'staleData' });
+      expect(result.reasons[0]?.evidence).to.include({ dataAgeSeconds: 120, maxDataAgeSeconds: 60, from: 4, to: 8 });
+    });
+
+    it('never scales in on partial data, but lets a scale-up through', () => {
+      expect(codes(staleDataGuard.apply(draft(8, 4), context({ signals: { partialData: true } })))).to.deep.equal(['PartialDataNoScaleIn']);
+      expect(staleDataGuard.apply(draft(4, 8), context({ signals: { partialData: true } })).desired).to.equal(8);
+    });
+
+    it('goes to the fallback count after N failed collections, raising only', () => {
+      const failing = { consecutiveFailedCollections: 4, partialData: true };
+      expect(staleDataGuard.apply(draft(2, 2), context({ signals: failing, safety: { fallbackReplicas: 6 } })).desired).to.equal(6);
+      expect(staleDataGuard.apply(draft(9, 3), context({ signals: failing, safety: { fallbackReplicas: 6 } })).desired).to.equal(9);
+    });
+  });
+
+  it('bounds clamp to the bounds in force', () => {
+    expect(codes(boundsStage.apply(draft(4, 30), context()))).to.deep.equal(['AboveMaximum']);
+    expect(boundsStage.apply(draft(4, 1), context({ minReplicas: 3 })).desired).to.equal(3);
+  });
+
+  describe('partition cap and even distribution', () => {
+    it('knows that 7 consumers on 24 partitions drain no faster than 6', () => {
+      expect(effectiveConsumers(7, 24)).to.equal(6);
+      expect(cheapestCountFor(7, 24, 24)).to.equal(8);
+      expect(cheapestCountFor(9, 24, 24)).to.equal(12);
+      expect(cheapestCountFor(13, 24, 24)).to.equal(24);
+      expect(cheapestCountFor(13, 24, 20)).to.equal(12);
+    });
+
+    it('caps at the partitions and rounds up to an even count', () => {
+      expect(codes(partitionCapStage.apply(draft(4, 30), context({ maxReplicas: 40 })))).to.deep.equal(['PartitionCap']);
+      const even = partitionCapStage.apply(draft(4, 7), context());
+      expect(even.desired).to.equal(8);
+      expect(even.reasons[0]?.evidence).to.include({ partitionsPerConsumer: 3, effectiveConsumers: 8 });
+    });
+
+    it('allows idle consumers only when configured', () => {
+      expect(partitionCapStage.apply(draft(4, 30), context({ safety: { allowIdleConsumers: true }, maxReplicas: 40 })).desired).to.equal(30);
+    });
+  });
+
+  it('tolerance keeps small changes, up and down separately', () => {
+    const config = { scaleUpTolerance: 0.1, scaleDownTolerance: 0.2 };
+    expect(codes(toleranceStage.apply(draft(20, 22), context({ safety: config })))).to.deep.equal(['ScaleUpWithinTolerance']);
+    expect(toleranceStage.apply(draft(20, 23), context({ safety: config })).desired).to.equal(23);
+    expect(codes(toleranceStage.apply(draft(20, 16), context({ safety: config })))).to.deep.equal(['ScaleDownWithinTolerance']);
+    expect(toleranceStage.apply(draft(20, 15), context({ safety: config })).desired).to.equal(15);
+  });
+
+  it('stabilization scales down only to the highest recommendation of its window', () => {
+    const history = { recommendations: [{ time: 900, replicas: 12 }, { time: 960, replicas: 8 }, { time: 985, replicas: 6 }] };
+    const result = stabilizationStage.apply(draft(12, 4), context({ safety: { scaleDownStabilizationSeconds: 60 }, history }));
+    expect(result.desired).to.equal(8);
+    expect(result.recommendationForHistory).to.equal(4);
+    expect(codes(result)).to.deep.equal(['ScaleDownStabilized']);
+    const up = stabilizationStage.apply(draft(4, 12), context({ safety: { scaleUpStabilizationSeconds: 60 }, history }));
+    expect(up.desired).to.equal(6);
+    expect(codes(up)).to.deep.equal(['ScaleUpStabilized']);
+  });
+
+  describe('rate limits', () => {
+    const events = [{ time: 990, from: 4, to: 6 }];
+
+    it('limits scale-up per period, most permissive rule by default', () => {
+      const rules = { select: 'max' as const, rules: [{ type: 'pods' as const, value: 2, periodSeconds: 60 }, { type: 'percent' as const, value: 100, periodSeconds: 60 }] };
+      // The period started at 4 replicas: pods allow 6, percent allows 8.
+      const result = rateLimitStage.apply(draft(6, 20), context({ safety: { scaleUpRateLimit: rules }, history: { events } }));
+      expect(result.desired).to.equal(8);
+      expect(codes(result)).to.deep.equal(['ScaleUpLimit']);
+      const strict = rateLimitStage.apply(draft(6, 20), context({ safety: { scaleUpRateLimit: { ...rules, select: 'min' } }, history: { events } }));
+      expect(strict.desired).to.equal(6);
+    });
+
+    it('limits scale-down and can disable a direction', () => {
+      const down = { select: 'max' as const, rules: [{ type: 'percent' as const, value: 50, periodSeconds: 60 }] };
+      expect(rateLimitStage.apply(draft(12, 2), context({ safety: { scaleDownRateLimit: down } })).desired).to.equal(6);
+      expect(codes(rateLimitStage.apply(draft(12, 2), context({ safety: { scaleDownRateLimit: { select: 'disabled', rules: [] } } })))).to.deep.equal(['ScaleDownDisabled']);
+    });
+  });
+
+  describe('cooldowns', () => {
+    it('holds a scale-down after a recent scale-up and after a recent scale-down', () => {
+      const afterUp = cooldownStage.apply(draft(8, 4), context({ history: { events: [{ time: 970, from: 4, to: 8 }] } }));
+      expect(codes(afterUp)).to.deep.equal(['ScaleDownCooldownAfterScaleUp']);
+      expect(afterUp.reasons[0]?.evidence).to.include({ sinceScaleUpSeconds: 30 });
+      const afterDown = cooldownStage.apply(draft(8, 4), context({ history: { events: [{ time: 970, from: 12, to: 8 }] } }));
+      expect(codes(afterDown)).to.deep.equal(['ScaleDownCooldownAfterScaleDown']);
+      expect(cooldownStage.apply(draft(8, 4), context({ history: { events: [{ time: 900, from: 4, to: 8 }] } })).desired).to.equal(4);
+    });
+
+    it('never holds a scale-up unless a scale-up cooldown is configured', () => {
+      const events = [{ time: 990, from: 4, to: 8 }];
+      expect(cooldownStage.apply(draft(8, 12), context({ history: { events } })).desired).to.equal(12);
+      expect(codes(cooldownStage.apply(draft(8, 12), context({ history: { events }, safety: { scaleUpCooldownSeconds: 30 } })))).to.deep.equal(['ScaleUpCooldown']);
+    });
+  });
+
+  describe('rebalance awareness', () => {
+    it('skips a scale-down whose saving does not pay for the pause', () => {
+      const result = rebalanceStage.apply(draft(24, 23), context({ safety: { rebalancePaybackSeconds: 300, rebalancePauseSeconds: 10, rebalanceCostFactor: 2 } }));
+      expect(codes(result)).to.deep.equal(['RebalanceCostExceedsSaving']);
+      expect(result.reasons[0]?.evidence).to.include({ savedReplicaSeconds: 300, pauseCostReplicaSeconds: 480 });
+      expect(rebalanceStage.apply(draft(24, 12), context()).desired).to.equal(12);
+    });
+
+    it('waits to take a stabilized scale-down in one step rather than two', () => {
+      const result = rebalanceStage.apply(draft(24, 12, { recommendationForHistory: 3 }), context());
+      expect(result.desired).to.equal(24);
+      expect(codes(result)).to.deep.equal(['ScaleDownDeferredToOneStep']);
+    });
+  });
+
+  it('final bounds bring a held count back inside the bounds in force', () => {
+    expect(finalBoundsStage.apply(draft(30, 30), context()).desired).to.equal(24);
+    expect(codes(finalBoundsStage.apply(draft(2, 2), context({ minReplicas: 4 })))).to.deep.equal(['HeldCountBelowMinimum']);
+  });
+
+  it('runs the stages in the documented order, each appending its reason', () => {
+    expect(safetyPipeline.map((stage) => stage.name)).to.deep.equal([
+      'staleData', 'bounds', 'partitionCap', 'tolerance', 'stabilization', 'rateLimit', 'cooldown', 'rebalance', 'finalBounds',
+    ]);
+    const result = runSafetyPipeline(draft(4, 30), context());
+    expect(result.desired).to.equal(24);
+    expect(result.reasons.map((reason) => `${reason.source}:${reason.code}`)).to.deep.equal(['bounds:AboveMaximum']);
+  });
+});
