@@ -3,6 +3,7 @@
 // package index is refreshed at most once per process, because `apt-get update` takes seconds.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runToCompletion } from './processes.ts';
 
 export interface DebianBinary {
@@ -40,11 +41,28 @@ function aptEnvironment(): NodeJS.ProcessEnv {
   return { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 }
 
+/**
+ * apt-get with the dpkg lock timeout; other apt locks (the package lists of `update`) are not
+ * covered by it, so a run that failed only because a lock was held is tried again.
+ */
+async function runAptGet(args: string[], timeoutMs: number): Promise<string> {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await runToCompletion('apt-get', ['-o', `DPkg::Lock::Timeout=${lockTimeoutSeconds}`, ...args], {
+        env: aptEnvironment(),
+        timeoutMs: Math.max(giveUpAt - Date.now(), 1_000),
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!/Could not get lock|is held by process/.test(message) || Date.now() > giveUpAt) throw error;
+      await sleep(2_000);
+    }
+  }
+}
+
 async function refreshPackageIndexOnce(): Promise<void> {
-  packageIndexRefreshed ??= runToCompletion('apt-get', ['-o', `DPkg::Lock::Timeout=${lockTimeoutSeconds}`, 'update'], {
-    env: aptEnvironment(),
-    timeoutMs: 10 * 60_000,
-  }).then(
+  packageIndexRefreshed ??= runAptGet(['update'], 10 * 60_000).then(
     () => undefined,
     (error: unknown) => {
       packageIndexRefreshed = undefined;
@@ -71,11 +89,7 @@ export async function ensureDebianBinaries(wanted: DebianBinary[]): Promise<Map<
     const packages = [...new Set(missing.map((entry) => entry.debianPackage))];
     await refreshPackageIndexOnce();
     try {
-      await runToCompletion(
-        'apt-get',
-        ['-o', `DPkg::Lock::Timeout=${lockTimeoutSeconds}`, 'install', '-y', '--no-install-recommends', ...packages],
-        { env: aptEnvironment(), timeoutMs: 20 * 60_000 },
-      );
+      await runAptGet(['install', '-y', '--no-install-recommends', ...packages], 20 * 60_000);
     } catch (error) {
       throw new Error(`installing Debian packages ${packages.join(', ')} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
