@@ -32,7 +32,10 @@ export const partitionCapStage: SafetyStage = {
     if (next.desired > partitions) {
       next = changeDesired(next, name, 'PartitionCap', partitions, `no more consumers than the ${partitions} partitions`, { partitions });
     }
-    const even = cheapestCountFor(next.desired, partitions, context.maxReplicas);
+    // Trimming an uneven count to the cheaper one with the same throughput (7 → 6 under a
+    // maximum of 7) never goes below the current count: this stage must not start a scale-in
+    // that the stages before it (stale data) held back.
+    const even = Math.max(cheapestCountFor(next.desired, partitions, context.maxReplicas), Math.min(next.desired, next.current));
     return changeDesired(next, name, 'EvenDistribution', even,
       `${next.desired} consumers on ${partitions} partitions: ${even} is the cheapest count draining at least as fast`,
       { partitions, partitionsPerConsumer: Math.ceil(partitions / even), effectiveConsumers: effectiveConsumers(even, partitions) });
