@@ -166,3 +166,55 @@ export async function describeConsumerGroupOffsets(target: KafkaToolsTarget, gro
   }
   return rows;
 }
+
+/**
+ * Group types as `ConsumerGroupCommand --list --type` reports them: "Classic" for groups of the
+ * old rebalance protocol, "Consumer" for KIP-848 groups (also "Share", "Streams").
+ */
+export async function listConsumerGroupTypes(target: KafkaToolsTarget): Promise<Map<string, string>> {
+  const stdout = await runConsumerGroupCommand(target, ['--list', '--type']);
+  const types = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const cells = line.trim().split(/\s+/).filter((cell) => cell !== '');
+    if (cells.length === 0 || (cells[0] === 'GROUP' && cells[1] === 'TYPE')) continue;
+    const [group, type] = cells;
+    if (group === undefined || type === undefined || cells.length !== 2) {
+      throw new Error(`ConsumerGroupCommand --list --type printed an unexpected line: "${line.trim()}"`);
+    }
+    types.set(group, type);
+  }
+  return types;
+}
+
+/**
+ * Reads `maxMessages` messages of a topic from the beginning with Kafka's console consumer in
+ * `group`, which commits its position when it exits. `consumerProperties` go to the consumer,
+ * e.g. { 'group.protocol': 'consumer' } for a KIP-848 group. Returns the values read.
+ */
+export async function consumeWithConsoleConsumer(
+  target: KafkaToolsTarget,
+  options: { topic: string; group: string; maxMessages: number; consumerProperties?: Record<string, string>; timeoutMs?: number },
+): Promise<string[]> {
+  const properties = Object.entries(options.consumerProperties ?? {}).flatMap(([key, value]) => ['--command-property', `${key}=${value}`]);
+  const run = await runKafkaTool(
+    target,
+    kafkaToolClasses.consoleConsumer,
+    [
+      '--bootstrap-server', target.bootstrap,
+      '--topic', options.topic,
+      '--group', options.group,
+      '--from-beginning',
+      '--max-messages', String(options.maxMessages),
+      ...properties,
+    ],
+    { timeoutMs: options.timeoutMs ?? 60_000 },
+  );
+  const values = run.stdout.split('\n').filter((line) => line !== '');
+  if (values.length !== options.maxMessages) {
+    throw new Error(
+      `the console consumer read ${values.length} of ${options.maxMessages} messages of ${options.topic}\n` +
+        `--- stderr ---\n${run.stderr.trimEnd()}`,
+    );
+  }
+  return values;
+}

@@ -8,7 +8,13 @@ import { ensureService } from '../env/environment.ts';
 import { describeCluster } from '../env/kafka/nodes.ts';
 import type { KafkaClusterDetails, KafkaDetails } from '../env/services/kafka.ts';
 import { startBroker, stopBroker, type Kafka3Details } from '../env/services/kafka3.ts';
-import { describeConsumerGroupOffsets, parseConsumerGroupDescribe, type ConsumerGroupOffsetRow } from './kafka-tools.ts';
+import {
+  consumeWithConsoleConsumer,
+  describeConsumerGroupOffsets,
+  listConsumerGroupTypes,
+  parseConsumerGroupDescribe,
+  type ConsumerGroupOffsetRow,
+} from './kafka-tools.ts';
 
 // kafkajs is CommonJS; Node's ESM loader detects only some of its named exports, so the values
 // come from its default export.
@@ -165,6 +171,34 @@ describe('Kafka (one KRaft node of the local environment)', function () {
     const entry = described.resources[0]?.configEntries.find((config) => config.configName === 'group.coordinator.rebalance.protocols');
     expect(entry, 'group.coordinator.rebalance.protocols in DescribeConfigs').to.not.equal(undefined);
     expect(entry?.configValue.split(',')).to.include('consumer');
+  });
+
+  it('runs a KIP-848 consumer group (group.protocol=consumer) whose offsets the client reads', async function () {
+    const topic = uniqueName('lagpilot-it-kip848');
+    const groupId = uniqueName('lagpilot-it-kip848-group');
+    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      expect(await produceRoundRobin(producer, topic, 2, 20)).to.deep.equal([10, 10]);
+    } finally {
+      await producer.disconnect();
+    }
+
+    const values = await consumeWithConsoleConsumer(cluster, {
+      topic,
+      group: groupId,
+      maxMessages: 20,
+      consumerProperties: { 'group.protocol': 'consumer' },
+    });
+    expect(new Set(values).size).to.equal(20);
+
+    const types = await listConsumerGroupTypes(cluster);
+    expect(types.get(groupId), `type of ${groupId}`).to.equal('Consumer');
+    const byTool = offsetsByPartition(await describeConsumerGroupOffsets(cluster, groupId), topic);
+    const byClient = await committedOffsetsByClient(admin, groupId, topic);
+    expect([...byTool].sort(([a], [b]) => a - b)).to.deep.equal([[0, 10], [1, 10]]);
+    expect([...byClient].sort(([a], [b]) => a - b)).to.deep.equal([[0, 10], [1, 10]]);
   });
 });
 
