@@ -18,6 +18,13 @@ export const kafkaVersion = '4.4.0';
  */
 export const kafkaToolsVersion = '4.3.1';
 
+/**
+ * SLF4J 1.7 bindings for log4j2, matching the log4j-core each closure brings (kafka_2.13 4.4.0
+ * brings 2.25.5, kafka-tools 4.3.1 brings 2.25.4); without one, Kafka's logging is dropped.
+ */
+const brokerLog4jVersion = '2.25.5';
+const toolsLog4jVersion = '2.25.4';
+
 const dependencyPlugin = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies';
 const kafkaPomDir = join(repoRoot, 'test', 'env', 'kafka');
 
@@ -87,8 +94,9 @@ async function ensureJavaAndMaven(): Promise<string> {
           `"apt-get install -y --no-install-recommends ${missingPackages.join(' ')}" or run as root.`,
       );
     }
-    await runToCompletion('apt-get', ['update'], { timeoutMs: 600_000 });
-    await runToCompletion('apt-get', ['install', '-y', '--no-install-recommends', ...missingPackages], {
+    // Other services of the environment may run apt-get at the same time: wait for its lock.
+    await runToCompletion('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { timeoutMs: 900_000 });
+    await runToCompletion('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', ...missingPackages], {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       timeoutMs: 1_200_000,
     });
@@ -118,6 +126,7 @@ async function installJarFolder(options: {
   pomFile: string;
   versionProperty: string;
   version: string;
+  log4jVersion: string;
   targetDir: string;
   /** Jars whose presence proves a complete install (a folder from an older POM may lack some). */
   expectedJars: string[];
@@ -143,6 +152,7 @@ async function installJarFolder(options: {
           '-DincludeScope=runtime',
           `-DoutputDirectory=${stagingLibs}`,
           `-D${options.versionProperty}=${options.version}`,
+          `-Dlog4j.version=${options.log4jVersion}`,
         ],
         { timeoutMs: 1_200_000 },
       );
@@ -183,7 +193,8 @@ export async function installKafka(): Promise<KafkaInstallation> {
     versionProperty: 'kafka.version',
     version: kafkaVersion,
     targetDir: libDir,
-    expectedJars: [`kafka_2.13-${kafkaVersion}.jar`, 'log4j-slf4j-impl-2.25.5.jar'],
+    log4jVersion: brokerLog4jVersion,
+    expectedJars: [`kafka_2.13-${kafkaVersion}.jar`, `log4j-slf4j-impl-${brokerLog4jVersion}.jar`],
   });
   await installJarFolder({
     what: "Kafka's tools (org.apache.kafka:kafka-tools)",
@@ -191,7 +202,8 @@ export async function installKafka(): Promise<KafkaInstallation> {
     versionProperty: 'kafka.tools.version',
     version: kafkaToolsVersion,
     targetDir: toolsLibDir,
-    expectedJars: [`kafka-tools-${kafkaToolsVersion}.jar`, 'log4j-slf4j-impl-2.25.4.jar'],
+    log4jVersion: toolsLog4jVersion,
+    expectedJars: [`kafka-tools-${kafkaToolsVersion}.jar`, `log4j-slf4j-impl-${toolsLog4jVersion}.jar`],
   });
   return {
     java,
