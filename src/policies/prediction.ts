@@ -59,7 +59,7 @@ export function evaluatePredictionPolicy(
   // to scale in ahead of time (the load is still here), and a single jump is a step, not a
   // trend: extrapolating it would scale far past the new level. Either way the policy abstains.
   const recent = history.slice(-config.minSamples);
-  const sustainedRise = recent.every((sample, index) => index === 0 || sample.rate >= (recent[index - 1]?.rate ?? Infinity));
+  const sustainedRise = recent.every((sample, index) => index === 0 || sample.rate > (recent[index - 1]?.rate ?? Infinity));
   if (holt.trendPerSecond <= 0 || !sustainedRise) {
     const code = holt.trendPerSecond <= 0 ? 'RateNotRising' : 'RiseNotSustained';
     return { policy, replicas: null, dataComplete: true, reasons: [reason(policy, code, `produce rate trend ${round(holt.trendPerSecond, 3)} msg/s² over ${recent.length} samples: no forecast`, evidence)], evidence };
