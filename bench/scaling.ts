@@ -2,13 +2,15 @@
 // frontier on every trace in ../shared/traces, default scenario, one configuration for all
 // traces; then the same with the configured capacity off by ±30 % and with slower replicas.
 //
-//   node bench/scaling.ts [--traces DIR]
+//   node bench/scaling.ts [--traces DIR] [--plots DIR]
 //
+// --plots writes DIR/<trace>.svg: lagpilot beside the keda frontier's lowest-violation point.
 // Exits 1 when a goal of the default scenario is missed.
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../test/env/paths.ts';
 import { defaultScenario } from '../src/sim/model.ts';
+import { renderRunsSvg } from '../src/sim/plot.ts';
 import type { Scenario, SimulationResult } from '../src/sim/model.ts';
 import { lowestViolationPoint, runKedaFrontier, runLagpilot } from '../src/sim/runs.ts';
 import { loadTrace } from '../src/sim/trace.ts';
@@ -16,14 +18,12 @@ import type { Trace } from '../src/sim/trace.ts';
 
 const efficiencyGoal = 0.65;
 
-function tracesDirectory(argv: readonly string[]): string {
-  const index = argv.indexOf('--traces');
-  if (index >= 0) {
-    const value = argv[index + 1];
-    if (value === undefined) throw new Error('--traces needs a directory');
-    return value;
-  }
-  return join(repoRoot, '..', 'shared', 'traces');
+function flagValue(argv: readonly string[], flag: string): string | undefined {
+  const index = argv.indexOf(flag);
+  if (index < 0) return undefined;
+  const value = argv[index + 1];
+  if (value === undefined) throw new Error(`${flag} needs a directory`);
+  return value;
 }
 
 function pad(cells: readonly (string | number)[], widths: readonly number[]): string {
@@ -43,7 +43,10 @@ interface Variant {
 }
 
 function main(): number {
-  const directory = tracesDirectory(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const directory = flagValue(argv, '--traces') ?? join(repoRoot, '..', 'shared', 'traces');
+  const plotDirectory = flagValue(argv, '--plots');
+  if (plotDirectory !== undefined) mkdirSync(plotDirectory, { recursive: true });
   const files = readdirSync(directory).filter((file) => file.endsWith('.csv')).sort();
   if (files.length === 0) throw new Error(`no .csv traces in ${directory}`);
   const traces: Trace[] = files.map((file) => loadTrace(join(directory, file)));
@@ -59,8 +62,13 @@ function main(): number {
   let lagpilotEfficiencySum = 0;
   let baselineEfficiencySum = 0;
   for (const trace of traces) {
-    const lagpilot = runLagpilot(trace, scenario).result;
+    const lagpilotRun = runLagpilot(trace, scenario);
+    const lagpilot = lagpilotRun.result;
     const baseline = lowestViolationPoint(runKedaFrontier(trace, scenario));
+    if (plotDirectory !== undefined) {
+      const title = `${trace.name}: lagpilot and the keda baseline's lowest-violation point`;
+      writeFileSync(join(plotDirectory, trace.name.replace(/\.csv$/, '.svg')), renderRunsSvg(title, [lagpilotRun, baseline], scenario));
+    }
     const budget = Math.floor(baseline.result.scaleEvents / 2);
     budgets.set(trace.name, budget);
     lagpilotEfficiencySum += lagpilot.efficiency;
