@@ -9,7 +9,8 @@
 //      counting the requests each fetch sends.
 // The results feed docs/decisions/0002-kafka-client.md.
 import { performance } from 'node:perf_hooks';
-import { Admin, Producer } from '@platformatic/kafka';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { Admin, Producer, channelsNamespace, protocolAPIsById } from '@platformatic/kafka';
 import kafkajsPackage, { type Admin as KafkajsAdmin } from 'kafkajs';
 import { ensureService } from '../test/env/environment.ts';
 import type { KafkaDetails } from '../test/env/services/kafka.ts';
@@ -27,9 +28,11 @@ const timedRuns = 9;
 const recordsPerPartition = 10;
 // Fixed names: a second run reuses the topics and re-commits the same offsets instead of piling up groups.
 const offsetTopics = Array.from({ length: offsetTopicCount }, (_, index) => `lagpilot-bench-offsets-${String(index)}`);
-const recordsTopic = 'lagpilot-bench-records';
+// Per run, and deleted at the end: its records are what the console consumers must read.
+const recordsTopic = `lagpilot-bench-records-${String(Date.now())}`;
 const groupIds = Array.from({ length: groupCount }, (_, index) => `lagpilot-bench-group-${String(index).padStart(4, '0')}`);
-const baseTimestampMs = Date.UTC(2026, 0, 1);
+// Recent on purpose: records older than retention.ms (7 days) are deleted by the broker's retention check.
+const baseTimestampMs = Date.now() - 60_000;
 
 /** Group i commits offsets i, i+1, i+2 on partitions 0..2 of one topic. */
 function expectedOffsets(groupIndex: number): { topic: string; partition: number; offset: bigint }[] {
@@ -97,19 +100,17 @@ async function prepareTopicsAndGroups(kafka: KafkaDetails): Promise<{ setupMilli
     const existing = new Set(await admin.listTopics());
     const missing = [...offsetTopics, recordsTopic].filter((topic) => !existing.has(topic));
     if (missing.length > 0) await admin.createTopics({ topics: missing, partitions: partitionsPerTopic, replicas: 1 });
-    if (!existing.has(recordsTopic)) {
-      const producer = new Producer({ clientId: 'lagpilot-bench-producer', bootstrapBrokers: [kafka.bootstrap] });
-      try {
-        const messages = [];
-        for (let partition = 0; partition < partitionsPerTopic; partition++) {
-          for (let index = 0; index < recordsPerPartition; index++) {
-            messages.push({ topic: recordsTopic, partition, value: Buffer.from(`record ${String(index)}`), timestamp: BigInt(baseTimestampMs + index) });
-          }
+    const producer = new Producer({ clientId: 'lagpilot-bench-producer', bootstrapBrokers: [kafka.bootstrap] });
+    try {
+      const messages = [];
+      for (let partition = 0; partition < partitionsPerTopic; partition++) {
+        for (let index = 0; index < recordsPerPartition; index++) {
+          messages.push({ topic: recordsTopic, partition, value: Buffer.from(`record ${String(index)}`), timestamp: BigInt(baseTimestampMs + index) });
         }
-        await producer.send({ messages, acks: -1, idempotent: true });
-      } finally {
-        await producer.close();
       }
+      await producer.send({ messages, acks: -1, idempotent: true });
+    } finally {
+      await producer.close();
     }
     // OffsetCommit for a group without members (generation -1) makes the group: no joins needed.
     const concurrency = 50;
@@ -174,7 +175,7 @@ async function timePlatformaticOffsets(port: KafkaAdminPort): Promise<OffsetTimi
   }
   return {
     client: '@platformatic/kafka 2.12.1',
-    method: 'port.fetchCommittedOffsets (Admin.listConsumerGroupOffsets: OffsetFetch v9, all groups batched)',
+    method: 'port.fetchCommittedOffsets (Admin.listConsumerGroupOffsets: one OffsetFetch v8+ for all groups)',
     medianMillis: median(durations),
     minMillis: Math.min(...durations),
     maxMillis: Math.max(...durations),
@@ -211,7 +212,7 @@ async function timeKafkajsOffsets(admin: KafkajsAdmin, requestLog: RequestCounts
   }
   return {
     client: 'kafkajs 2.2.4',
-    method: 'admin.fetchOffsets per group (OffsetFetch v4, one group each), all 2,000 concurrently',
+    method: 'admin.fetchOffsets per group (one OffsetFetch each), all 2,000 concurrently',
     medianMillis: median(durations),
     minMillis: Math.min(...durations),
     maxMillis: Math.max(...durations),
@@ -446,9 +447,17 @@ async function main(): Promise<void> {
   const consumers: RunningConsoleConsumer[] = [];
   const port = new PlatformaticKafkaAdmin({ bootstrapServers: [kafka.bootstrap], clientId: 'lagpilot-bench' });
   const requestLog: RequestCounts = {};
+  const kafkajsVersions = new Set<string>();
+  const platformaticVersions = new Set<string>();
+  const recordPlatformaticVersion = (message: unknown) => {
+    const { apiKey, apiVersion } = message as { apiKey?: unknown; apiVersion?: unknown };
+    if (typeof apiKey === 'number' && typeof apiVersion === 'number') platformaticVersions.add(`${protocolAPIsById[apiKey] ?? String(apiKey)} v${String(apiVersion)}`);
+  };
+  diagnosticsChannel.subscribe(`tracing:${channelsNamespace}:connections:api:start`, recordPlatformaticVersion);
   const kafkajs = new Kafka({ clientId: 'lagpilot-bench-kafkajs', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
   kafkajs.on(kafkajs.events.REQUEST, (event) => {
     requestLog[event.payload.apiName] = (requestLog[event.payload.apiName] ?? 0) + 1;
+    kafkajsVersions.add(`${event.payload.apiName} v${String(event.payload.apiVersion)}`);
   });
   try {
     await kafkajs.connect();
@@ -487,8 +496,12 @@ async function main(): Promise<void> {
   } finally {
     for (const consumer of consumers) await consumer.stop();
     await kafkajs.disconnect();
+    await port.deleteTopics([recordsTopic]);
     await port.close();
   }
+  diagnosticsChannel.unsubscribe(`tracing:${channelsNamespace}:connections:api:start`, recordPlatformaticVersion);
+  console.log(`request versions sent by @platformatic/kafka: ${[...platformaticVersions].sort().join(', ')}`);
+  console.log(`request versions sent by kafkajs: ${[...kafkajsVersions].sort().join(', ')}\n`);
   console.log(`bench finished in ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
 }
 

@@ -49,6 +49,7 @@ import type {
   TopicPartitions,
 } from './admin-port.ts';
 import { KafkaAdminError, codeForKafkaError } from './errors.ts';
+import { translateError } from './platformatic-errors.ts';
 
 export interface PlatformaticAdminOptions {
   /** "host:port" addresses of one or more brokers of the cluster. */
@@ -103,65 +104,6 @@ function sortedAssignment(assignment: TopicPartitions[]): TopicPartitions[] {
   return assignment
     .map(({ topic, partitions }) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
     .sort((a, b) => a.topic.localeCompare(b.topic));
-}
-
-/** Kafka's error name inside an error of the package, searching nested errors. */
-function kafkaErrorName(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const candidate = error as { apiId?: unknown; errors?: unknown; cause?: unknown };
-  if (typeof candidate.apiId === 'string') return candidate.apiId;
-  if (Array.isArray(candidate.errors)) {
-    for (const nested of candidate.errors) {
-      const name = kafkaErrorName(nested);
-      if (name !== undefined) return name;
-    }
-  }
-  return candidate.cause === undefined ? undefined : kafkaErrorName(candidate.cause);
-}
-
-function packageErrorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { code } = error as { code?: unknown };
-  return typeof code === 'string' ? code : undefined;
-}
-
-function describeCause(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const nested = (error as { errors?: unknown }).errors;
-  if (Array.isArray(nested) && nested.length > 0) {
-    const first: unknown = nested[0];
-    const detail = first instanceof Error ? first.message : String(first);
-    return `${error.message} (${detail})`;
-  }
-  return error.message;
-}
-
-/** Turns any error of the package into a KafkaAdminError naming the operation and its subject. */
-function translateError(operation: string, subject: string, error: unknown): KafkaAdminError {
-  if (error instanceof KafkaAdminError) return error;
-  const kafkaError = kafkaErrorName(error);
-  if (kafkaError !== undefined) {
-    return new KafkaAdminError(codeForKafkaError(kafkaError), operation, `${subject}: Kafka answered ${kafkaError}`, {
-      kafkaError,
-      cause: error,
-    });
-  }
-  const packageCode = packageErrorCode(error);
-  const detail = describeCause(error);
-  if (packageCode === 'PLT_KFK_NETWORK' || packageCode === 'PLT_KFK_MULTIPLE' && /connect|ECONNREFUSED|closed/i.test(detail)) {
-    const code = /timed? ?out/i.test(detail) ? 'TIMEOUT' : 'BROKER_UNREACHABLE';
-    return new KafkaAdminError(code, operation, `${subject}: ${detail}`, { cause: error });
-  }
-  if (packageCode === 'PLT_KFK_TIMEOUT') return new KafkaAdminError('TIMEOUT', operation, `${subject}: ${detail}`, { cause: error });
-  if (packageCode === 'PLT_KFK_UNSUPPORTED_API' || packageCode === 'PLT_KFK_UNSUPPORTED') {
-    return new KafkaAdminError('UNSUPPORTED', operation, `${subject}: ${detail}`, { cause: error });
-  }
-  // The package reports a topic missing from a metadata answer as a usage error of its own.
-  if (packageCode === 'PLT_KFK_USER' && /unknown topic/i.test(detail)) {
-    return new KafkaAdminError('UNKNOWN_TOPIC', operation, `${subject}: ${detail}`, { kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION', cause: error });
-  }
-  if (packageCode === 'PLT_KFK_USER') return new KafkaAdminError('INVALID_REQUEST', operation, `${subject}: ${detail}`, { cause: error });
-  return new KafkaAdminError('BROKER_ERROR', operation, `${subject}: ${detail}`, { cause: error });
 }
 
 function failWithKafkaError(operation: string, subject: string, errorCode: number, serverMessage: string | null): never {

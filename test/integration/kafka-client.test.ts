@@ -20,7 +20,8 @@ describe('Kafka admin port on @platformatic/kafka (real Kafka 4)', function () {
   const runId = `${String(process.pid)}-${String(Date.now())}`;
   const topic = `lagpilot-port-${runId}`;
   /** Timestamp of each produced record: partition p, record i → base + p * 1000 + i. */
-  const baseTimestampMs = Date.UTC(2026, 0, 1);
+  // Recent on purpose: records older than retention.ms (7 days) would be deleted by the broker.
+  const baseTimestampMs = Date.now() - 60_000;
   const consumers: RunningConsoleConsumer[] = [];
 
   before(async function () {
