@@ -62,16 +62,18 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
 describe('prometheus (local environment) scraping a running lagpilot', function () {
   let prometheus: PrometheusDetails;
   let daemon: DaemonProcess;
+  // Its own file_sd file: other runs sharing this Prometheus keep theirs.
+  const targetsOwner = `test-${process.pid}`;
   const packageVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
   before(async function () {
     prometheus = await ensureService<PrometheusDetails>('prometheus');
     daemon = await startDaemon();
-    setScrapeTargets([daemon.address]);
+    setScrapeTargets([daemon.address], targetsOwner);
   });
 
   after(async function () {
-    setScrapeTargets([]);
+    setScrapeTargets([], targetsOwner);
     await daemon.stop();
   });
 

@@ -1,8 +1,10 @@
 // Alertmanager from Debian's `prometheus-alertmanager` package, run on loopback with a generated
-// config whose one receiver is lagpilot's webhook. Tests point that receiver at the lagpilot they
-// started with setWebhookReceiver(), which rewrites the config and reloads it in place.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// config whose receivers are lagpilot webhooks: a default one (setWebhookReceiver) and one per
+// route that a test adds for the lagpilot it started (routeAlertsToWebhook). Both rewrite the
+// config and reload it in place.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import { ensureDebianBinaries } from '../apt.ts';
 import { repoRoot, serviceRunDir } from '../paths.ts';
@@ -83,7 +85,30 @@ export async function amtoolBinary(): Promise<string> {
   return (await binaries()).amtool;
 }
 
-function alertmanagerConfig(webhookUrl: string): Record<string, unknown> {
+/**
+ * Label that sends an alert to one run's route (see routeAlertsToWebhook). Alerts without it go
+ * to the default `lagpilot` receiver.
+ */
+export const routeLabel = 'lagpilot_route';
+
+const routesDir = join(runDir, 'routes');
+const defaultReceiverFile = join(runDir, 'default-webhook-url');
+const configLockDir = join(runDir, '.config.lock');
+
+interface WebhookRoute {
+  id: string;
+  url: string;
+}
+
+function routeReceiverName(id: string): string {
+  return `${lagpilotReceiverName}-${id}`;
+}
+
+function webhookConfig(url: string): Record<string, unknown> {
+  return { url, send_resolved: true, max_alerts: 0 };
+}
+
+function alertmanagerConfig(defaultUrl: string, routes: WebhookRoute[]): Record<string, unknown> {
   return {
     route: {
       receiver: lagpilotReceiverName,
@@ -91,18 +116,16 @@ function alertmanagerConfig(webhookUrl: string): Record<string, unknown> {
       group_wait: `${groupWaitSeconds}s`,
       group_interval: `${groupIntervalSeconds}s`,
       repeat_interval: '4h',
+      routes: routes.map((route) => ({ receiver: routeReceiverName(route.id), matchers: [`${routeLabel}="${route.id}"`] })),
     },
     receivers: [
-      {
-        name: lagpilotReceiverName,
-        webhook_configs: [{ url: webhookUrl, send_resolved: true, max_alerts: 0 }],
-      },
+      { name: lagpilotReceiverName, webhook_configs: [webhookConfig(defaultUrl)] },
+      ...routes.map((route) => ({ name: routeReceiverName(route.id), webhook_configs: [webhookConfig(route.url)] })),
     ],
   };
 }
 
-/** Writes the config after amtool accepts it; the live file is replaced in one rename. */
-async function writeConfig(webhookUrl: string): Promise<void> {
+function checkWebhookUrl(webhookUrl: string): void {
   let parsed: URL;
   try {
     parsed = new URL(webhookUrl);
@@ -112,9 +135,51 @@ async function writeConfig(webhookUrl: string): Promise<void> {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new Error(`webhook URL "${webhookUrl}" must be http or https`);
   }
+}
+
+function readRoutes(): WebhookRoute[] {
+  if (!existsSync(routesDir)) return [];
+  return readdirSync(routesDir)
+    .filter((file) => file.endsWith('.url'))
+    .sort()
+    .map((file) => ({ id: file.slice(0, -'.url'.length), url: readFileSync(join(routesDir, file), 'utf8').trim() }));
+}
+
+/**
+ * Several test runs in one checkout may change the config at once (each adds its own route);
+ * a lock directory makes each read-routes, write-config, reload sequence whole.
+ */
+async function withConfigLock<T>(action: () => Promise<T>): Promise<T> {
+  const giveUpAt = Date.now() + 60_000;
   mkdirSync(runDir, { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(configLockDir);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A holder that died leaves the directory behind; no config change takes 30 s.
+      try {
+        if (Date.now() - statSync(configLockDir).mtimeMs > 30_000) rmSync(configLockDir, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      if (Date.now() > giveUpAt) throw new Error(`the Alertmanager config lock ${configLockDir} stayed taken for 60 s`);
+      await sleep(50);
+    }
+  }
+  try {
+    return await action();
+  } finally {
+    rmSync(configLockDir, { recursive: true, force: true });
+  }
+}
+
+/** Writes the config from the default URL and the routes, after amtool accepts it. */
+async function writeConfig(): Promise<void> {
+  const defaultUrl = existsSync(defaultReceiverFile) ? readFileSync(defaultReceiverFile, 'utf8').trim() : defaultWebhookUrl();
   const candidate = join(runDir, `.alertmanager.yml.${process.pid}.candidate`);
-  writeFileSync(candidate, stringify(alertmanagerConfig(webhookUrl)));
+  writeFileSync(candidate, stringify(alertmanagerConfig(defaultUrl, readRoutes())));
   try {
     const { amtool } = await binaries();
     await runToCompletion(amtool, ['check-config', candidate], { timeoutMs: 30_000 });
@@ -123,6 +188,13 @@ async function writeConfig(webhookUrl: string): Promise<void> {
     throw new Error(`the generated Alertmanager config is invalid: ${error instanceof Error ? error.message : String(error)}`);
   }
   renameSync(candidate, configFile);
+}
+
+async function reload(details: AlertmanagerDetails): Promise<void> {
+  const response = await fetch(`${details.url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) {
+    throw new Error(`Alertmanager refused to reload ${configFile} (${response.status}): ${await response.text()}`);
+  }
 }
 
 async function answersReady(url: string): Promise<boolean> {
@@ -136,19 +208,45 @@ async function answersReady(url: string): Promise<boolean> {
 }
 
 /**
- * Points the `lagpilot` receiver at a new URL: rewrites the config, makes Alertmanager reload it
- * and records the URL in the env file. Alerts already delivered are not sent again.
+ * Points the default `lagpilot` receiver (alerts without a route label) at a new URL: rewrites
+ * the config, makes Alertmanager reload it and records the URL in the env file.
  */
 export async function setWebhookReceiver(details: AlertmanagerDetails, webhookUrl: string): Promise<AlertmanagerDetails> {
-  await writeConfig(webhookUrl);
-  const response = await fetch(`${details.url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) {
-    throw new Error(`Alertmanager refused to reload ${configFile} (${response.status}): ${await response.text()}`);
-  }
+  checkWebhookUrl(webhookUrl);
+  await withConfigLock(async () => {
+    writeFileSync(defaultReceiverFile, `${webhookUrl}\n`);
+    await writeConfig();
+    await reload(details);
+  });
   const updated: AlertmanagerDetails = { ...details, webhookUrl };
   const recorded = readEnvState()[serviceName];
   if (recorded === undefined || recorded.port === details.port) recordService(serviceName, updated);
   return updated;
+}
+
+/**
+ * Sends the alerts labelled `lagpilot_route=ID` to this URL, through a receiver of their own, so
+ * a test can take its alerts to its own lagpilot while other runs share the Alertmanager.
+ * Returns the labels to put on the alerts.
+ */
+export async function routeAlertsToWebhook(details: AlertmanagerDetails, id: string, webhookUrl: string): Promise<Record<string, string>> {
+  if (!/^[\w-]+$/.test(id)) throw new Error(`route id "${id}" may hold only letters, digits, _ and -`);
+  checkWebhookUrl(webhookUrl);
+  await withConfigLock(async () => {
+    mkdirSync(routesDir, { recursive: true });
+    writeFileSync(join(routesDir, `${id}.url`), `${webhookUrl}\n`);
+    await writeConfig();
+    await reload(details);
+  });
+  return { [routeLabel]: id };
+}
+
+export async function removeAlertRoute(details: AlertmanagerDetails, id: string): Promise<void> {
+  await withConfigLock(async () => {
+    rmSync(join(routesDir, `${id}.url`), { force: true });
+    await writeConfig();
+    await reload(details);
+  });
 }
 
 /** HOST:PORT of the recorded Alertmanager when it answers, for Prometheus' alerting config. */
@@ -174,8 +272,13 @@ export const service: EnvService<AlertmanagerDetails> = {
     // A fresh environment starts with no silences and no notification log.
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
+    // Routes and receiver URLs of an earlier environment point at daemons long gone.
+    rmSync(routesDir, { recursive: true, force: true });
     const webhookUrl = defaultWebhookUrl();
-    await writeConfig(webhookUrl);
+    await withConfigLock(async () => {
+      writeFileSync(defaultReceiverFile, `${webhookUrl}\n`);
+      await writeConfig();
+    });
 
     const port = await freeLoopbackPort();
     const url = `http://${host}:${port}`;

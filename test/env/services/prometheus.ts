@@ -19,8 +19,8 @@ export interface PrometheusDetails extends ServiceRecord {
   url: string;
   configFile: string;
   dataDir: string;
-  /** file_sd file of the `lagpilot` scrape job; rewrite with setScrapeTargets(). */
-  scrapeTargetsFile: string;
+  /** file_sd files of the `lagpilot` scrape job, one per owner; written by setScrapeTargets(). */
+  scrapeTargetsPattern: string;
   /** file_sd file of the Alertmanagers Prometheus notifies; rewrite with setAlertmanagerTargets(). */
   alertmanagerTargetsFile: string;
   /** Every *.yml here is a rule file; after adding one, call reloadPrometheus(). */
@@ -45,7 +45,9 @@ export const prometheusIntervalSeconds = 1;
 
 const runDir = serviceRunDir(serviceName);
 const discoveryDir = join(runDir, 'discovery');
-const scrapeTargetsFile = join(discoveryDir, 'lagpilot-targets.json');
+// One file per owner (a test run, `npm run local`), so that runs sharing this Prometheus do not
+// overwrite each other's targets.
+const scrapeTargetsPattern = join(discoveryDir, 'lagpilot-targets-*.json');
 const alertmanagerTargetsFile = join(discoveryDir, 'alertmanager-targets.json');
 const rulesDir = join(runDir, 'rules');
 
@@ -77,7 +79,7 @@ function prometheusConfig(): Record<string, unknown> {
       {
         job_name: lagpilotJobName,
         metrics_path: '/metrics',
-        file_sd_configs: [{ files: [scrapeTargetsFile], refresh_interval: interval }],
+        file_sd_configs: [{ files: [scrapeTargetsPattern], refresh_interval: interval }],
       },
     ],
   };
@@ -99,11 +101,18 @@ function writeDiscoveryFile(file: string, targets: string[]): void {
 }
 
 /**
- * Points the `lagpilot` scrape job at these HOST:PORT addresses (an empty list stops scraping).
- * Prometheus notices within about a second; wait for the target through /api/v1/targets.
+ * Sets the HOST:PORT addresses of the `lagpilot` scrape job that belong to `owner` (an empty list
+ * removes them); other owners' targets stay. Prometheus notices within about a second: wait for
+ * the target through /api/v1/targets.
  */
-export function setScrapeTargets(targets: string[]): void {
-  writeDiscoveryFile(scrapeTargetsFile, targets);
+export function setScrapeTargets(targets: string[], owner = 'default'): void {
+  if (!/^[\w-]+$/.test(owner)) throw new Error(`scrape target owner "${owner}" may hold only letters, digits, _ and -`);
+  const file = scrapeTargetsPattern.replace('*', owner);
+  if (targets.length === 0) {
+    rmSync(file, { force: true });
+    return;
+  }
+  writeDiscoveryFile(file, targets);
 }
 
 /** Tells Prometheus which Alertmanagers (HOST:PORT) to send its alerts to. */
@@ -172,7 +181,6 @@ export const service: EnvService<PrometheusDetails> = {
       rmSync(directory, { recursive: true, force: true });
       mkdirSync(directory, { recursive: true });
     }
-    setScrapeTargets([]);
     // The Alertmanager may have started first; if so, it recorded where it listens.
     const { alertmanagerAddressIfRunning } = await import('./alertmanager.ts');
     const alertmanager = await alertmanagerAddressIfRunning();
@@ -215,7 +223,7 @@ export const service: EnvService<PrometheusDetails> = {
       url,
       configFile,
       dataDir,
-      scrapeTargetsFile,
+      scrapeTargetsPattern,
       alertmanagerTargetsFile,
       rulesDir,
       logFile,
