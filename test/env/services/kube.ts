@@ -59,6 +59,8 @@ interface GoBuild {
   /** Folder of the wrapper module, under test/env/kube/. */
   wrapperModule: string;
   mainPackage: string;
+  /** The requirement the wrapper's go.mod must pin, e.g. `k8s.io/kubernetes v1.36.3`. */
+  pinnedModule: string;
   ldflags: string[];
 }
 
@@ -83,12 +85,14 @@ const goBuilds: GoBuild[] = [
     binaryName: 'kube-apiserver',
     wrapperModule: 'apiserver',
     mainPackage: 'k8s.io/kubernetes/cmd/kube-apiserver',
+    pinnedModule: `k8s.io/kubernetes v${kubernetesVersion}`,
     ldflags: versionLinkerFlags(),
   },
   {
     binaryName: 'etcd',
     wrapperModule: 'etcd',
     mainPackage: 'go.etcd.io/etcd/server/v3',
+    pinnedModule: `go.etcd.io/etcd/server/v3 v${etcdVersion}`,
     ldflags: [],
   },
 ];
@@ -115,6 +119,18 @@ async function goCommand(): Promise<string> {
 
 function elapsedSeconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(0)} s`;
+}
+
+// The cache folder is named after the versions above; a wrapper go.mod pinning something else
+// would cache a binary under the wrong name.
+function checkWrapperPins(): void {
+  for (const build of goBuilds) {
+    const goMod = join(wrapperModulesDir, build.wrapperModule, 'go.mod');
+    const requirements = readFileSync(goMod, 'utf8').split('\n').map((line) => line.replace(/\/\/.*$/, '').trim());
+    if (!requirements.includes(build.pinnedModule)) {
+      throw new Error(`${goMod} does not require ${build.pinnedModule}; kube.ts and the wrapper module disagree on the version`);
+    }
+  }
 }
 
 async function buildBinary(go: string, build: GoBuild, outputDir: string): Promise<void> {
@@ -152,6 +168,7 @@ async function buildBinary(go: string, build: GoBuild, outputDir: string): Promi
 
 async function installBinaries(): Promise<void> {
   if (isExecutable(kubeApiserverBinary) && isExecutable(etcdBinary)) return;
+  checkWrapperPins();
   const go = await goCommand();
   process.stderr.write(
     `kube: building kube-apiserver v${kubernetesVersion} and etcd v${etcdVersion} from the Go module proxy ` +
