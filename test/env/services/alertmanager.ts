@@ -2,11 +2,11 @@
 // config whose receivers are lagpilot webhooks: a default one (setWebhookReceiver) and one per
 // route that a test adds for the lagpilot it started (routeAlertsToWebhook). Both rewrite the
 // config and reload it in place.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import { ensureDebianBinaries } from '../apt.ts';
+import { withDirectoryLock } from '../lock.ts';
 import { repoRoot, serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import { runToCompletion, startDetached, stopProcess, waitUntilHealthy } from '../processes.ts';
@@ -147,32 +147,10 @@ function readRoutes(): WebhookRoute[] {
 
 /**
  * Several test runs in one checkout may change the config at once (each adds its own route);
- * a lock directory makes each read-routes, write-config, reload sequence whole.
+ * the lock makes each read-routes, write-config, reload sequence whole.
  */
 async function withConfigLock<T>(action: () => Promise<T>): Promise<T> {
-  const giveUpAt = Date.now() + 60_000;
-  mkdirSync(runDir, { recursive: true });
-  for (;;) {
-    try {
-      mkdirSync(configLockDir);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      // A holder that died leaves the directory behind; no config change takes 30 s.
-      try {
-        if (Date.now() - statSync(configLockDir).mtimeMs > 30_000) rmSync(configLockDir, { recursive: true, force: true });
-      } catch {
-        // released meanwhile
-      }
-      if (Date.now() > giveUpAt) throw new Error(`the Alertmanager config lock ${configLockDir} stayed taken for 60 s`);
-      await sleep(50);
-    }
-  }
-  try {
-    return await action();
-  } finally {
-    rmSync(configLockDir, { recursive: true, force: true });
-  }
+  return withDirectoryLock(configLockDir, action);
 }
 
 /** Writes the config from the default URL and the routes, after amtool accepts it. */

@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { ensureDebianBinary } from '../apt.ts';
+import { withDirectoryLock } from '../lock.ts';
 import { serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import { startDetached, stopProcess, waitUntilHealthy } from '../processes.ts';
@@ -123,28 +124,32 @@ export interface RestartOptions {
 /**
  * Stops the running Redis and starts it again on the same port and data directory, then records
  * the new pid in the env file so that `env down` and other suites find the live process.
- * Resolves once the new process answers PING.
+ * Resolves once the new process answers PING. Restarts by several test runs at once take turns,
+ * and each stops the process the env file names then, not the one its caller last saw.
  */
 export async function restartRedis(details: RedisDetails, options: RestartOptions = { signal: 'SIGTERM' }): Promise<RedisDetails> {
-  const startMillisFrom = Date.now();
-  for (const pid of details.pids) {
-    if (options.signal === 'SIGKILL') {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  return withDirectoryLock(join(details.runDir, '.restart.lock'), async () => {
+    const startMillisFrom = Date.now();
+    const recorded = readEnvState()[serviceName];
+    const isShared = recorded?.port === details.port;
+    const running = isShared ? recorded.pids : details.pids;
+    for (const pid of running) {
+      if (options.signal === 'SIGKILL') {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+      await stopProcess(pid);
     }
-    await stopProcess(pid);
-  }
-  const binary = await redisServerBinary();
-  const started = await launch(binary, details.port, details.runDir, details.dataDir);
-  const restarted: RedisDetails = {
-    ...details,
-    pids: [started.pid],
-    startedAt: new Date().toISOString(),
-    startMillis: Date.now() - startMillisFrom,
-    logFile: started.logFile,
-  };
-  // Only overwrite the record if it still describes this Redis (same port), so a restart of a
-  // private instance never clobbers the shared one.
-  const recorded = readEnvState()[serviceName];
-  if (recorded === undefined || recorded.port === details.port) recordService(serviceName, restarted);
-  return restarted;
+    const binary = await redisServerBinary();
+    const started = await launch(binary, details.port, details.runDir, details.dataDir);
+    const restarted: RedisDetails = {
+      ...details,
+      pids: [started.pid],
+      startedAt: new Date().toISOString(),
+      startMillis: Date.now() - startMillisFrom,
+      logFile: started.logFile,
+    };
+    // A private instance (another port) is not the shared one: its record stays as it is.
+    if (isShared || recorded === undefined) recordService(serviceName, restarted);
+    return restarted;
+  });
 }
