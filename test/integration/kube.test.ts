@@ -73,6 +73,9 @@ describe('kube-apiserver (local environment)', function () {
   let namespaceCreated = false;
 
   before(async function () {
+    // A first run on a fresh machine builds the binaries (minutes). start() bounds the build,
+    // etcd and the apiserver with deadlines of its own, so the hook does not need a second one.
+    this.timeout(0);
     kube = await ensureService<KubeDetails>('kube');
     admin = adminKubeConfig(kube);
   });
