@@ -7,13 +7,13 @@
 // No release binaries can be downloaded here, so install() builds them with `go build` from two
 // small wrapper modules in test/env/kube/ (see docs/decisions/0003-kube-apiserver-from-source.md).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ensureDebianBinary, findExecutable } from '../apt.ts';
 import { cacheRoot, repoRoot, serviceRunDir } from '../paths.ts';
 import { freeLoopbackPorts } from '../ports.ts';
-import { runToCompletion, startDetached, stopProcess, waitUntilHealthy, type StartedProcess } from '../processes.ts';
+import { isAlive, runToCompletion, startDetached, stopProcess, waitUntilHealthy, type StartedProcess } from '../processes.ts';
 import type { EnvService, ServiceRecord } from '../service.ts';
 
 export const kubernetesVersion = '1.36.3';
@@ -166,9 +166,23 @@ async function buildBinary(go: string, build: GoBuild, outputDir: string): Promi
   process.stderr.write(`kube: built ${build.binaryName} in ${elapsedSeconds(startedAt)}\n`);
 }
 
+// A build killed half-way (CI timeout, Ctrl-C) leaves its partial folder behind, with up to
+// 130 MB of binaries; the next install clears those whose builder is gone.
+function removeAbandonedPartialBuilds(): void {
+  if (!existsSync(cacheRoot)) return;
+  const prefix = `${basename(installDir)}.partial-`;
+  for (const entry of readdirSync(cacheRoot)) {
+    if (!entry.startsWith(prefix)) continue;
+    const builderPid = Number.parseInt(entry.slice(prefix.length), 10);
+    if (Number.isInteger(builderPid) && isAlive(builderPid)) continue;
+    rmSync(join(cacheRoot, entry), { recursive: true, force: true });
+  }
+}
+
 async function installBinaries(): Promise<void> {
   if (isExecutable(kubeApiserverBinary) && isExecutable(etcdBinary)) return;
   checkWrapperPins();
+  removeAbandonedPartialBuilds();
   const go = await goCommand();
   process.stderr.write(
     `kube: building kube-apiserver v${kubernetesVersion} and etcd v${etcdVersion} from the Go module proxy ` +
