@@ -88,6 +88,10 @@ export interface FetchedRecord extends TopicPartition {
   valueBytes: number;
 }
 
+export interface RecordPosition extends TopicPartition {
+  offset: bigint;
+}
+
 export interface BrokerDescription {
   nodeId: number;
   host: string;
@@ -175,6 +179,8 @@ export interface KafkaAdminPort {
    * a small byte budget; null when the partition has no record at or after the offset.
    */
   fetchRecord(topic: string, partition: number, offset: bigint): Promise<FetchedRecord | null>;
+  /** fetchRecord for many positions: one Metadata request, one Fetch per leader broker. Results in input order. */
+  fetchRecords(positions: RecordPosition[]): Promise<(FetchedRecord | null)[]>;
   describeCluster(): Promise<ClusterDescription>;
   describeConfigs(resources: ConfigResource[]): Promise<ResourceConfig[]>;
   describeLogDirs(): Promise<LogDirDescription[]>;

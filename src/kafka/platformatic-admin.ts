@@ -24,6 +24,7 @@ import {
   type ClusterMetadata,
   type Connection,
   type Group,
+  type RecordsBatch,
 } from '@platformatic/kafka';
 import type {
   ClusterDescription,
@@ -40,6 +41,7 @@ import type {
   NewTopic,
   OffsetSpec,
   OngoingReassignment,
+  RecordPosition,
   ReassignmentRequest,
   RecordDeletion,
   RequestCounts,
@@ -110,6 +112,20 @@ function failWithKafkaError(operation: string, subject: string, errorCode: numbe
   const kafkaError = protocolErrorsCodesById[errorCode] ?? `error code ${String(errorCode)}`;
   const detail = serverMessage === null || serverMessage === '' ? '' : ` (${serverMessage})`;
   throw new KafkaAdminError(codeForKafkaError(kafkaError), operation, `${subject}: Kafka answered ${kafkaError}${detail}`, { kafkaError });
+}
+
+/** The first record at or after the offset (compaction can remove the one asked for). */
+function firstRecordAtOrAfter(topic: string, partition: number, offset: bigint, batches: RecordsBatch[]): FetchedRecord | null {
+  for (const batch of batches) {
+    for (const record of batch.records) {
+      const recordOffset = batch.firstOffset + BigInt(record.offsetDelta);
+      if (recordOffset < offset) continue;
+      const logAppendTime = (batch.attributes & logAppendTimeAttribute) !== 0;
+      const timestamp = logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
+      return { topic, partition, offset: recordOffset, timestampMs: Number(timestamp), key: record.key, valueBytes: record.value?.length ?? 0 };
+    }
+  }
+  return null;
 }
 
 function groupTypeOf(value: string | undefined): 'classic' | 'consumer' | undefined {
@@ -306,13 +322,6 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
       if (partitions.length === 0) return [];
       const timestamp =
         spec.kind === 'earliest' ? listOffsetsEarliest : spec.kind === 'latest' ? listOffsetsLatest : BigInt(spec.timestampMs);
-      const metadata = await this.#metadata(topicNames);
-      for (const { topic, partition } of partitions) {
-        const known = metadata.topics.get(topic);
-        if (known === undefined || partition < 0 || partition >= known.partitionsCount) {
-          throw new KafkaAdminError('UNKNOWN_TOPIC', 'listOffsets', `partition ${topic}[${String(partition)}] does not exist`);
-        }
-      }
       const listed = await this.#admin.listOffsets({
         topics: topicNames.map((name) => ({
           name,
@@ -354,50 +363,81 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
   }
 
   async fetchRecord(topic: string, partition: number, offset: bigint): Promise<FetchedRecord | null> {
-    const subject = `${topic}[${String(partition)}] at offset ${String(offset)}`;
+    const [record] = await this.fetchRecords([{ topic, partition, offset }]);
+    return record ?? null;
+  }
+
+  async fetchRecords(positions: RecordPosition[]): Promise<(FetchedRecord | null)[]> {
+    const subject = positions.map((p) => `${p.topic}[${String(p.partition)}] at offset ${String(p.offset)}`).join(', ');
     return this.#run('fetchRecord', subject, async () => {
-      const metadata = await this.#metadata([topic]);
-      const topicMetadata = metadata.topics.get(topic);
-      const partitionMetadata = topicMetadata?.partitions[partition];
-      if (topicMetadata === undefined || partitionMetadata === undefined) {
-        throw new KafkaAdminError('UNKNOWN_TOPIC', 'fetchRecord', `partition ${topic}[${String(partition)}] does not exist`);
+      if (positions.length === 0) return [];
+      const topicNames = [...new Set(positions.map((p) => p.topic))];
+      const metadata = await this.#metadata(topicNames);
+      const positionsByLeader = new Map<number, { broker: Broker; positions: { index: number; position: RecordPosition; topicId: string; leaderEpoch: number }[] }>();
+      for (const [index, position] of positions.entries()) {
+        const topicMetadata = metadata.topics.get(position.topic);
+        const partitionMetadata = topicMetadata?.partitions[position.partition];
+        if (topicMetadata === undefined || partitionMetadata === undefined) {
+          throw new KafkaAdminError('UNKNOWN_TOPIC', 'fetchRecord', `partition ${position.topic}[${String(position.partition)}] does not exist`);
+        }
+        const leader = metadata.brokers.get(partitionMetadata.leader);
+        if (leader === undefined) {
+          throw new KafkaAdminError('BROKER_UNREACHABLE', 'fetchRecord', `partition ${position.topic}[${String(position.partition)}] has no leader`);
+        }
+        const entry = positionsByLeader.get(partitionMetadata.leader) ?? { broker: leader, positions: [] };
+        entry.positions.push({ index, position, topicId: topicMetadata.id, leaderEpoch: partitionMetadata.leaderEpoch });
+        positionsByLeader.set(partitionMetadata.leader, entry);
       }
-      const leader = metadata.brokers.get(partitionMetadata.leader);
-      if (leader === undefined) throw new KafkaAdminError('BROKER_UNREACHABLE', 'fetchRecord', `${subject}: the partition has no leader`);
-      const connection = await this.#connectionTo(leader);
-      // A sessionless fetch (session 0, epoch -1) that waits for nothing: this reads, never tails.
-      const response = await fetchV17.api.async(
-        connection,
-        0,
-        0,
-        this.#fetchRecordMaxBytes,
-        FetchIsolationLevels.READ_UNCOMMITTED,
-        0,
-        -1,
-        [
-          {
-            topicId: topicMetadata.id,
-            partitions: [
-              { partition, currentLeaderEpoch: partitionMetadata.leaderEpoch, fetchOffset: offset, lastFetchedEpoch: -1, partitionMaxBytes: this.#fetchRecordMaxBytes },
-            ],
-          },
-        ],
-        [],
-        '',
-      );
-      const fetched = response.responses[0]?.partitions[0];
-      if (fetched === undefined) return null;
-      if (fetched.errorCode !== 0) failWithKafkaError('fetchRecord', subject, fetched.errorCode, null);
-      for (const batch of fetched.records ?? []) {
-        for (const record of batch.records) {
-          const recordOffset = batch.firstOffset + BigInt(record.offsetDelta);
-          if (recordOffset < offset) continue;
-          const logAppendTime = (batch.attributes & logAppendTimeAttribute) !== 0;
-          const timestamp = logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
-          return { topic, partition, offset: recordOffset, timestampMs: Number(timestamp), key: record.key, valueBytes: record.value?.length ?? 0 };
+      const records: (FetchedRecord | null)[] = positions.map(() => null);
+      for (const { broker, positions: onLeader } of positionsByLeader.values()) {
+        // One Fetch may carry a partition only once: a second position on the same partition waits for the next round.
+        const rounds: (typeof onLeader)[] = [];
+        for (const entry of onLeader) {
+          const samePartition = (other: (typeof onLeader)[number]) =>
+            other.position.topic === entry.position.topic && other.position.partition === entry.position.partition;
+          const round = rounds.find((r) => !r.some(samePartition));
+          if (round === undefined) rounds.push([entry]);
+          else round.push(entry);
+        }
+        const connection = await this.#connectionTo(broker);
+        for (const round of rounds) {
+          const topicIds = [...new Set(round.map((entry) => entry.topicId))];
+          // A sessionless fetch (session 0, epoch -1) that waits for nothing: this reads, never tails.
+          const response = await fetchV17.api.async(
+            connection,
+            0,
+            0,
+            this.#fetchRecordMaxBytes * round.length,
+            FetchIsolationLevels.READ_UNCOMMITTED,
+            0,
+            -1,
+            topicIds.map((topicId) => ({
+              topicId,
+              partitions: round
+                .filter((entry) => entry.topicId === topicId)
+                .map((entry) => ({
+                  partition: entry.position.partition,
+                  currentLeaderEpoch: entry.leaderEpoch,
+                  fetchOffset: entry.position.offset,
+                  lastFetchedEpoch: -1,
+                  partitionMaxBytes: this.#fetchRecordMaxBytes,
+                })),
+            })),
+            [],
+            '',
+          );
+          for (const entry of round) {
+            const { topic, partition, offset } = entry.position;
+            const fetched = response.responses.find((t) => t.topicId === entry.topicId)?.partitions.find((p) => p.partitionIndex === partition);
+            if (fetched === undefined) continue;
+            if (fetched.errorCode !== 0) {
+              failWithKafkaError('fetchRecord', `${topic}[${String(partition)}] at offset ${String(offset)}`, fetched.errorCode, null);
+            }
+            records[entry.index] = firstRecordAtOrAfter(topic, partition, offset, fetched.records ?? []);
+          }
         }
       }
-      return null;
+      return records;
     });
   }
 

@@ -26,8 +26,9 @@ describe('translateError (@platformatic/kafka errors to KafkaAdminError)', () =>
     expect(translateError('fetchRecord', 'orders[0] at offset 5', new TimeoutError('Request timed out')).code).to.equal('TIMEOUT');
   });
 
-  it("reports the package's unknown-topic usage error as UNKNOWN_TOPIC, other usage errors as INVALID_REQUEST", () => {
+  it("reports the package's unknown-topic and unknown-partition usage errors as UNKNOWN_TOPIC, other usage errors as INVALID_REQUEST", () => {
     expect(translateError('describeTopics', 'topics nope', new UserError('Unknown topic nope.')).code).to.equal('UNKNOWN_TOPIC');
+    expect(translateError('listOffsets', 'topics orders', new UserError('Unknown partition.')).code).to.equal('UNKNOWN_TOPIC');
     expect(translateError('createTopics', 'topics t', new UserError('/options/partitions must be >= 1')).code).to.equal('INVALID_REQUEST');
   });
 

@@ -63,8 +63,8 @@ export function translateError(operation: string, subject: string, error: unknow
   if (packageCode === 'PLT_KFK_UNSUPPORTED_API' || packageCode === 'PLT_KFK_UNSUPPORTED') {
     return new KafkaAdminError('UNSUPPORTED', operation, `${subject}: ${detail}`, { cause: error });
   }
-  // The package reports a topic missing from a metadata answer as a usage error of its own.
-  if (packageCode === 'PLT_KFK_USER' && /unknown topic/i.test(detail)) {
+  // The package reports a topic or partition missing from a metadata answer as a usage error of its own.
+  if (packageCode === 'PLT_KFK_USER' && /unknown (topic|partition)/i.test(detail)) {
     return new KafkaAdminError('UNKNOWN_TOPIC', operation, `${subject}: ${detail}`, { kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION', cause: error });
   }
   if (packageCode === 'PLT_KFK_USER') return new KafkaAdminError('INVALID_REQUEST', operation, `${subject}: ${detail}`, { cause: error });

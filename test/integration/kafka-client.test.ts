@@ -138,8 +138,11 @@ describe('Kafka admin port on @platformatic/kafka (real Kafka 4)', function () {
     const deleted = await port.deleteRecords([{ topic, partition: 1, beforeOffset: 4n }]);
     expect(deleted).to.deep.equal([{ topic, partition: 1, lowWatermark: 4n }]);
 
+    const before = port.requestCounts();
     const earliest = await port.listOffsets(all, { kind: 'earliest' });
     expect(earliest.map((o) => o.offset)).to.deep.equal([0n, 4n, 0n]);
+    // All partitions have the one broker as leader: one ListOffsets, after the leaders are looked up.
+    expect(requestCountsBetween(before, port.requestCounts())).to.deep.equal({ Metadata: 1, ListOffsets: 1 });
 
     // Partition 2's records carry timestamps base+2000 … base+2009: the first at or after base+2005 is offset 5.
     const byTimestamp = await port.listOffsets([{ topic, partition: 2 }], { kind: 'timestamp', timestampMs: baseTimestampMs + 2005 });
@@ -156,6 +159,26 @@ describe('Kafka admin port on @platformatic/kafka (real Kafka 4)', function () {
     expect(sent.Fetch).to.equal(1);
 
     expect(await port.fetchRecord(topic, 0, 10n)).to.equal(null);
+  });
+
+  it('reads the records at many positions with one Metadata request and Fetch requests batched per leader', async function () {
+    const positions = [
+      { topic, partition: 2, offset: 3n },
+      { topic, partition: 0, offset: 9n },
+      { topic, partition: 2, offset: 8n },
+      { topic, partition: 0, offset: 10n },
+    ];
+    const before = port.requestCounts();
+    const records = await port.fetchRecords(positions);
+    const sent = requestCountsBetween(before, port.requestCounts());
+    expect(records.map((r) => (r === null ? null : [r.partition, r.offset, r.timestampMs - baseTimestampMs]))).to.deep.equal([
+      [2, 3n, 2003],
+      [0, 9n, 9],
+      [2, 8n, 2008],
+      null,
+    ]);
+    // Partition 2 is asked for twice: a Fetch carries each partition once, so two rounds.
+    expect(sent).to.deep.equal({ Metadata: 1, Fetch: 2 });
   });
 
   it('describes the topic, the cluster, configs and log dirs', async function () {
@@ -195,6 +218,7 @@ describe('Kafka admin port on @platformatic/kafka (real Kafka 4)', function () {
       () => port.describeTopics([missing]),
       () => port.listOffsets([{ topic: missing, partition: 0 }], { kind: 'latest' }),
       () => port.fetchRecord(missing, 0, 0n),
+      () => port.listOffsets([{ topic, partition: partitions }], { kind: 'latest' }),
     ]) {
       const error: unknown = await call().then(
         () => undefined,
@@ -202,7 +226,7 @@ describe('Kafka admin port on @platformatic/kafka (real Kafka 4)', function () {
       );
       expect(error).to.be.instanceOf(KafkaAdminError);
       expect((error as KafkaAdminError).code).to.equal('UNKNOWN_TOPIC');
-      expect((error as KafkaAdminError).message).to.contain(missing);
+      expect((error as KafkaAdminError).message).to.match(new RegExp(`${missing}|${topic}`));
     }
   });
 
