@@ -165,7 +165,7 @@ describe('alertmanager (local environment) delivering to a running lagpilot', fu
       await daemon.waitForLogLine(isAlertLogged(alertname, 'firing'), 20_000, `the alert ${alertname} sent to the default receiver`);
     } finally {
       // Back to the lagpilot of `npm run local`, not a port nothing will listen on.
-      alertmanager = await setWebhookReceiver(alertmanager, defaultWebhookUrl());
+      alertmanager = await setWebhookReceiver(alertmanager, await defaultWebhookUrl());
     }
   });
 });

@@ -4,7 +4,9 @@
 // config and reload it in place.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, stringify } from 'yaml';
+import { substituteEnvironment } from '../../../src/config/env-substitution.ts';
 import { ensureDebianBinaries } from '../apt.ts';
 import { withDirectoryLock } from '../lock.ts';
 import { repoRoot, serviceRunDir } from '../paths.ts';
@@ -37,22 +39,24 @@ const webhookPath = '/webhooks/alertmanager';
 const lagpilotDefaultPort = 8080;
 
 /**
- * Until a test points it elsewhere, the receiver posts to the lagpilot that `npm run local`
- * starts: the port of config/local.yaml's `server.port` (lagpilot's default when it sets none).
- * LAGPILOT_WEBHOOK_URL overrides it.
+ * Until a test points it elsewhere, the default receiver posts to the lagpilot that `npm run
+ * local` starts: the `server.port` of config/local.yaml with `${VAR:-default}` substituted the
+ * way lagpilot does it. LAGPILOT_WEBHOOK_URL overrides it.
  */
-export function defaultWebhookUrl(): string {
+export async function defaultWebhookUrl(): Promise<string> {
   if (process.env.LAGPILOT_WEBHOOK_URL !== undefined) return process.env.LAGPILOT_WEBHOOK_URL;
   const localConfig = join(repoRoot, 'config', 'local.yaml');
   let port = lagpilotDefaultPort;
   if (existsSync(localConfig)) {
-    const parsed: unknown = parse(readFileSync(localConfig, 'utf8'));
-    const configuredPort = parsed !== null && typeof parsed === 'object' && 'server' in parsed
-      && parsed.server !== null && typeof parsed.server === 'object' && 'port' in parsed.server
-      ? parsed.server.port
-      : undefined;
-    // A port of 0 or one written as ${ENV_VAR} is only known when lagpilot runs.
-    if (typeof configuredPort === 'number' && configuredPort > 0) port = configuredPort;
+    // Only the port matters here; other references (the Kafka and Redis addresses `npm run
+    // local` passes in) may be unset, and an invalid file is lagpilot's to report, not a reason
+    // for the Alertmanager not to start.
+    const lineCounter = new LineCounter();
+    const document = parseDocument(await readFile(localConfig, 'utf8'), { lineCounter });
+    substituteEnvironment(document, process.env, lineCounter);
+    const configuredPort = document.getIn(['server', 'port']);
+    // Port 0 is only known once lagpilot runs.
+    if (typeof configuredPort === 'number' && Number.isInteger(configuredPort) && configuredPort > 0) port = configuredPort;
   }
   return `http://127.0.0.1:${port}${webhookPath}`;
 }
@@ -155,7 +159,7 @@ async function withConfigLock<T>(action: () => Promise<T>): Promise<T> {
 
 /** Writes the config from the default URL and the routes, after amtool accepts it. */
 async function writeConfig(): Promise<void> {
-  const defaultUrl = existsSync(defaultReceiverFile) ? readFileSync(defaultReceiverFile, 'utf8').trim() : defaultWebhookUrl();
+  const defaultUrl = existsSync(defaultReceiverFile) ? readFileSync(defaultReceiverFile, 'utf8').trim() : await defaultWebhookUrl();
   const candidate = join(runDir, `.alertmanager.yml.${process.pid}.candidate`);
   writeFileSync(candidate, stringify(alertmanagerConfig(defaultUrl, readRoutes())));
   try {
@@ -252,7 +256,7 @@ export const service: EnvService<AlertmanagerDetails> = {
     mkdirSync(dataDir, { recursive: true });
     // Routes and receiver URLs of an earlier environment point at daemons long gone.
     rmSync(routesDir, { recursive: true, force: true });
-    const webhookUrl = defaultWebhookUrl();
+    const webhookUrl = await defaultWebhookUrl();
     await withConfigLock(async () => {
       writeFileSync(defaultReceiverFile, `${webhookUrl}\n`);
       await writeConfig();
