@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { defaultEngineConfig } from '../policies/config.ts';
+import { decide, emptyHistory } from '../policies/engine.ts';
+import type { ScalingHistory } from '../policies/safety/stage.ts';
+import { testSignals } from '../policies/test-signals.ts';
+import type { Decision, ScalingSignals } from '../policies/types.ts';
+import { claimScalingAction, loadScalingHistory, recordEvaluation } from './engine-history.ts';
+import { MemoryBackend, MemoryStateStore } from './memory-store.ts';
+
+// A load that rises, holds, falls and wobbles: every safety stage that reads history has work.
+function signalsAt(step: number, currentReplicas: number): ScalingSignals {
+  const time = 1_000 + 15 * step;
+  const produceRate = step < 10 ? 2000 : step < 30 ? 9000 : step < 45 ? 3000 : 2500 + (step % 3) * 700;
+  const backlogMessages = produceRate > currentReplicas * 1000 ? (produceRate - currentReplicas * 1000) * 15 : 0;
+  return testSignals({
+    time,
+    currentReplicas,
+    readyReplicas: currentReplicas,
+    produceRate,
+    consumeRate: Math.min(produceRate, currentReplicas * 1000),
+    backlogMessages,
+    lagSeconds: backlogMessages > 0 ? 15 : 0,
+  });
+}
+
+describe('engine history in a state store', () => {
+  const config = defaultEngineConfig();
+
+  it('decides exactly as with history in memory, across a restart and a change of replica', async () => {
+    const inMemory: Decision[] = [];
+    let history: ScalingHistory = emptyHistory;
+    let replicas = 2;
+    for (let step = 0; step < 60; step += 1) {
+      const evaluation = decide(config, signalsAt(step, replicas), history);
+      history = evaluation.history;
+      replicas = evaluation.decision.desired;
+      inMemory.push(evaluation.decision);
+    }
+    expect(new Set(inMemory.map((decision) => decision.action))).to.include.members(['scaleUp', 'scaleDown']);
+
+    const backend = new MemoryBackend();
+    let store = new MemoryStateStore({ backend });
+    const fromStore: Decision[] = [];
+    replicas = 2;
+    for (let step = 0; step < 60; step += 1) {
+      // Every 7th evaluation a fresh store on the same state: lagpilot restarted, or another
+      // replica took over.
+      if (step % 7 === 6) {
+        await store.close();
+        store = new MemoryStateStore({ backend });
+      }
+      const signals = signalsAt(step, replicas);
+      const evaluation = decide(config, signals, await loadScalingHistory(store, 'orders', config, signals.time));
+      await recordEvaluation(store, 'orders', config, evaluation);
+      replicas = evaluation.decision.desired;
+      fromStore.push(evaluation.decision);
+    }
+    expect(fromStore.map((decision) => [decision.time, decision.desired])).to.deep.equal(inMemory.map((decision) => [decision.time, decision.desired]));
+    expect(fromStore).to.deep.equal(inMemory);
+  });
+
+  it('lets exactly one replica apply a decision', async () => {
+    const backend = new MemoryBackend();
+    const decision = decide(config, signalsAt(12, 2), emptyHistory).decision;
+    expect(decision.action).to.equal('scaleUp');
+    const claims = await Promise.all(['a', 'b', 'c'].map((holder) => claimScalingAction(new MemoryStateStore({ backend }), 'orders', config, decision, holder)));
+    expect(claims.filter(Boolean)).to.have.length(1);
+  });
+});

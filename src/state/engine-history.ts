@@ -1,0 +1,63 @@
+// The policy engine's memory kept in a state store, so that cooldowns and recommendation
+// history survive a restart of lagpilot and are shared by its replicas. Stabilization reads the
+// recorded recommendations; cooldowns and rate limits read the scale events, which are the
+// journaled decisions that changed the count. The measured capacity is not kept: after a
+// restart the configured figure serves until the group is next saturated.
+import type { EngineConfig } from '../policies/config.ts';
+import type { Evaluation } from '../policies/engine.ts';
+import type { ScaleEvent, ScalingHistory } from '../policies/safety/stage.ts';
+import type { Decision } from '../policies/types.ts';
+import type { CooldownKind, StateStore } from './store.ts';
+
+/** Journal entries read back to find recent scale events. */
+const journalDepthForEvents = 200;
+
+export function recommendationWindowSeconds(config: EngineConfig): number {
+  return Math.max(config.safety.scaleUpStabilizationSeconds, config.safety.scaleDownStabilizationSeconds);
+}
+
+export function eventWindowSeconds(config: EngineConfig): number {
+  const safety = config.safety;
+  return Math.max(
+    safety.scaleUpCooldownSeconds,
+    safety.scaleDownCooldownAfterScaleUpSeconds,
+    safety.scaleDownCooldownAfterScaleDownSeconds,
+    ...safety.scaleUpRateLimit.rules.map((rule) => rule.periodSeconds),
+    ...safety.scaleDownRateLimit.rules.map((rule) => rule.periodSeconds),
+  );
+}
+
+export async function loadScalingHistory(store: StateStore, target: string, config: EngineConfig, now: number): Promise<ScalingHistory> {
+  const recommendations = (await store.recommendations(target, now - recommendationWindowSeconds(config))).filter((entry) => entry.time < now);
+  const oldestEvent = now - eventWindowSeconds(config);
+  const events: ScaleEvent[] = (await store.recentDecisions(target, journalDepthForEvents))
+    .filter((decision) => decision.action !== 'none' && decision.time > oldestEvent && decision.time < now)
+    .map((decision) => ({ time: decision.time, from: decision.current, to: decision.desired }))
+    .reverse();
+  return { recommendations, events };
+}
+
+/** Records what an evaluation leaves behind: its recommendation and its decision. */
+export async function recordEvaluation(store: StateStore, target: string, config: EngineConfig, evaluation: Evaluation): Promise<void> {
+  const { decision } = evaluation;
+  const recorded = evaluation.history.recommendations.at(-1);
+  if (recorded?.time === decision.time) {
+    await store.recordRecommendation(target, recorded, recommendationWindowSeconds(config));
+  }
+  await store.appendDecision(target, decision);
+}
+
+/**
+ * Claims the right to apply a scaling decision: of lagpilot replicas that reach the same
+ * decision at once, exactly one gets it, and the claim lasts as long as the cooldown that
+ * follows that direction. A decision that changes nothing needs no claim.
+ */
+export async function claimScalingAction(store: StateStore, target: string, config: EngineConfig, decision: Decision, holder: string): Promise<boolean> {
+  if (decision.action === 'none') return true;
+  const kind: CooldownKind = decision.action;
+  const seconds = kind === 'scaleUp' ? config.safety.scaleUpCooldownSeconds : config.safety.scaleDownCooldownAfterScaleDownSeconds;
+  // Even without a cooldown, two replicas must not both act on one evaluation: hold the claim
+  // for at least one second.
+  const claim = await store.acquireCooldown(target, kind, holder, Math.max(1000, Math.round(seconds * 1000)));
+  return claim.acquired;
+}
