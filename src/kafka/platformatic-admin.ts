@@ -73,6 +73,8 @@ const listOffsetsEarliest = -2n;
 const listOffsetsLatest = -1n;
 // Bit 3 of a record batch's attributes: the broker stamped LogAppendTime into maxTimestamp.
 const logAppendTimeAttribute = 0x08;
+// Bit 5: a control batch (transaction commit/abort markers), which holds no data record.
+const controlBatchAttribute = 0x20;
 const apiRequestsChannelName = `${channelsNamespace}:connections:api`;
 
 interface ApiRequestContext {
@@ -95,7 +97,7 @@ function isApiRequestContext(value: unknown): value is ApiRequestContext {
   return typeof candidate.apiKey === 'number' && typeof candidate.connection === 'object';
 }
 
-function toBroker(address: string): string {
+function checkedBootstrapAddress(address: string): string {
   if (!/^[^:\s]+:\d+$/.test(address)) {
     throw new KafkaAdminError('INVALID_REQUEST', 'connect', `bootstrap server "${address}" is not "host:port"`);
   }
@@ -114,9 +116,10 @@ function failWithKafkaError(operation: string, subject: string, errorCode: numbe
   throw new KafkaAdminError(codeForKafkaError(kafkaError), operation, `${subject}: Kafka answered ${kafkaError}${detail}`, { kafkaError });
 }
 
-/** The first record at or after the offset (compaction can remove the one asked for). */
+/** The first data record at or after the offset (compaction or a transaction marker can take the one asked for). */
 function firstRecordAtOrAfter(topic: string, partition: number, offset: bigint, batches: RecordsBatch[]): FetchedRecord | null {
   for (const batch of batches) {
+    if ((batch.attributes & controlBatchAttribute) !== 0) continue;
     for (const record of batch.records) {
       const recordOffset = batch.firstOffset + BigInt(record.offsetDelta);
       if (recordOffset < offset) continue;
@@ -171,7 +174,7 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
     this.#fetchRecordMaxBytes = options.fetchRecordMaxBytes ?? 64 * 1024;
     this.#admin = new Admin({
       clientId: options.clientId ?? 'lagpilot',
-      bootstrapBrokers: options.bootstrapServers.map(toBroker),
+      bootstrapBrokers: options.bootstrapServers.map(checkedBootstrapAddress),
       timeout: this.#requestTimeoutMs,
       retries: options.retries ?? 2,
       retryDelay: options.retryDelayMs ?? 200,
