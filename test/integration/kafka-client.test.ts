@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { Admin, Producer } from '@platformatic/kafka';
 import { ensureService } from '../env/environment.ts';
+import { freeLoopbackPort } from '../env/ports.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import { PlatformaticKafkaAdmin } from '../../src/kafka/platformatic-admin.ts';
 import { KafkaAdminError } from '../../src/kafka/errors.ts';
@@ -227,6 +228,22 @@ describe('Kafka admin port on @platformatic/kafka (real Kafka 4)', function () {
       expect(error).to.be.instanceOf(KafkaAdminError);
       expect((error as KafkaAdminError).code).to.equal('UNKNOWN_TOPIC');
       expect((error as KafkaAdminError).message).to.match(new RegExp(`${missing}|${topic}`));
+    }
+  });
+
+  it('fails with BROKER_UNREACHABLE naming the address when no broker listens there', async function () {
+    const deadAddress = `127.0.0.1:${String(await freeLoopbackPort())}`;
+    const unreachable = new PlatformaticKafkaAdmin({ bootstrapServers: [deadAddress], retries: 0, requestTimeoutMs: 2_000 });
+    try {
+      const error: unknown = await unreachable.describeCluster().then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error).to.be.instanceOf(KafkaAdminError);
+      expect((error as KafkaAdminError).code).to.equal('BROKER_UNREACHABLE');
+      expect((error as KafkaAdminError).message).to.contain(deadAddress);
+    } finally {
+      await unreachable.close();
     }
   });
 
