@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, stringify } from 'yaml';
 import { substituteEnvironment } from '../../../src/config/env-substitution.ts';
 import { ensureDebianBinaries } from '../apt.ts';
-import { withDirectoryLock } from '../lock.ts';
+import { startServiceOnce, withDirectoryLock } from '../lock.ts';
 import { repoRoot, serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import { runToCompletion, startDetached, stopProcess, waitUntilHealthy } from '../processes.ts';
@@ -240,6 +240,56 @@ export async function alertmanagerAddressIfRunning(): Promise<string | undefined
   return new URL(url).host;
 }
 
+/** Starts a new instance with an empty data directory. */
+async function startFresh(): Promise<AlertmanagerDetails> {
+  const startMillisFrom = Date.now();
+  const { alertmanager } = await binaries();
+  const dataDir = join(runDir, 'data');
+  // A fresh environment starts with no silences and no notification log.
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  // Routes and receiver URLs of an earlier environment point at daemons long gone.
+  rmSync(routesDir, { recursive: true, force: true });
+  const webhookUrl = await defaultWebhookUrl();
+  await withConfigLock(async () => {
+    writeFileSync(defaultReceiverFile, `${webhookUrl}\n`);
+    await writeConfig();
+  });
+
+  const port = await freeLoopbackPort();
+  const url = `http://${host}:${port}`;
+  const logFile = join(runDir, 'alertmanager.log');
+  const started = startDetached({
+    command: alertmanager,
+    args: [
+      `--config.file=${configFile}`,
+      `--storage.path=${dataDir}`,
+      `--web.listen-address=${host}:${port}`,
+      `--web.external-url=${url}`,
+      // Empty: no gossip port, a single Alertmanager needs no cluster.
+      '--cluster.listen-address=',
+    ],
+    logFile,
+    cwd: runDir,
+  });
+  await waitUntilHealthy(`alertmanager on ${host}:${port}`, () => answersReady(url), started, startTimeoutMs);
+  // Prometheus (if it runs) sends its alerts here from its next discovery refresh on.
+  setAlertmanagerTargets([`${host}:${port}`]);
+  return {
+    pids: [started.pid],
+    runDir,
+    startedAt: new Date().toISOString(),
+    startMillis: Date.now() - startMillisFrom,
+    host,
+    port,
+    url,
+    configFile,
+    dataDir,
+    webhookUrl,
+    logFile,
+  };
+}
+
 export const service: EnvService<AlertmanagerDetails> = {
   name: serviceName,
 
@@ -248,52 +298,7 @@ export const service: EnvService<AlertmanagerDetails> = {
   },
 
   async start(): Promise<AlertmanagerDetails> {
-    const startMillisFrom = Date.now();
-    const { alertmanager } = await binaries();
-    const dataDir = join(runDir, 'data');
-    // A fresh environment starts with no silences and no notification log.
-    rmSync(dataDir, { recursive: true, force: true });
-    mkdirSync(dataDir, { recursive: true });
-    // Routes and receiver URLs of an earlier environment point at daemons long gone.
-    rmSync(routesDir, { recursive: true, force: true });
-    const webhookUrl = await defaultWebhookUrl();
-    await withConfigLock(async () => {
-      writeFileSync(defaultReceiverFile, `${webhookUrl}\n`);
-      await writeConfig();
-    });
-
-    const port = await freeLoopbackPort();
-    const url = `http://${host}:${port}`;
-    const logFile = join(runDir, 'alertmanager.log');
-    const started = startDetached({
-      command: alertmanager,
-      args: [
-        `--config.file=${configFile}`,
-        `--storage.path=${dataDir}`,
-        `--web.listen-address=${host}:${port}`,
-        `--web.external-url=${url}`,
-        // Empty: no gossip port, a single Alertmanager needs no cluster.
-        '--cluster.listen-address=',
-      ],
-      logFile,
-      cwd: runDir,
-    });
-    await waitUntilHealthy(`alertmanager on ${host}:${port}`, () => answersReady(url), started, startTimeoutMs);
-    // Prometheus (if it runs) sends its alerts here from its next discovery refresh on.
-    setAlertmanagerTargets([`${host}:${port}`]);
-    return {
-      pids: [started.pid],
-      runDir,
-      startedAt: new Date().toISOString(),
-      startMillis: Date.now() - startMillisFrom,
-      host,
-      port,
-      url,
-      configFile,
-      dataDir,
-      webhookUrl,
-      logFile,
-    };
+    return startServiceOnce<AlertmanagerDetails>(serviceName, runDir, (details) => answersReady(details.url), startFresh);
   },
 
   async isHealthy(details: AlertmanagerDetails): Promise<boolean> {
@@ -305,3 +310,4 @@ export const service: EnvService<AlertmanagerDetails> = {
     setAlertmanagerTargets([]);
   },
 };
+

@@ -7,6 +7,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import { ensureDebianBinaries } from '../apt.ts';
+import { startServiceOnce } from '../lock.ts';
 import { serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import { runToCompletion, startDetached, stopProcess, waitUntilHealthy } from '../processes.ts';
@@ -165,6 +166,65 @@ async function answersReady(url: string): Promise<boolean> {
   }
 }
 
+/** Starts a new instance with an empty data directory. */
+async function startFresh(): Promise<PrometheusDetails> {
+  const startMillisFrom = Date.now();
+  const { prometheus, promtool } = await binaries();
+  const dataDir = join(runDir, 'data');
+  // A fresh environment starts with no series, no targets and no extra rules.
+  for (const directory of [dataDir, discoveryDir, rulesDir]) {
+    rmSync(directory, { recursive: true, force: true });
+    mkdirSync(directory, { recursive: true });
+  }
+  // The Alertmanager may have started first; if so, it recorded where it listens.
+  const { alertmanagerAddressIfRunning } = await import('./alertmanager.ts');
+  const alertmanager = await alertmanagerAddressIfRunning();
+  setAlertmanagerTargets(alertmanager === undefined ? [] : [alertmanager]);
+
+  const configFile = join(runDir, 'prometheus.yml');
+  writeFileSync(configFile, stringify(prometheusConfig()));
+  await runToCompletion(promtool, ['check', 'config', configFile], { timeoutMs: 30_000 }).catch((error: unknown) => {
+    throw new Error(`the generated Prometheus config ${configFile} is invalid: ${error instanceof Error ? error.message : String(error)}`);
+  });
+
+  const port = await freeLoopbackPort();
+  const url = `http://${host}:${port}`;
+  const logFile = join(runDir, 'prometheus.log');
+  const started = startDetached({
+    command: prometheus,
+    args: [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${dataDir}`,
+      `--web.listen-address=${host}:${port}`,
+      `--web.external-url=${url}`,
+      '--web.enable-lifecycle',
+      // A reload (writeRuleFile) rebuilds the notifier's Alertmanager list, which discovery
+      // fills in again only after up to 5 s; an alert that fires in that window is dropped and,
+      // by default, sent again only a minute later. Resending every interval bounds that delay.
+      `--rules.alert.resend-delay=${prometheusIntervalSeconds}s`,
+      '--storage.tsdb.retention.time=1d',
+    ],
+    logFile,
+    cwd: runDir,
+  });
+  await waitUntilHealthy(`prometheus on ${host}:${port}`, () => answersReady(url), started, startTimeoutMs);
+  return {
+    pids: [started.pid],
+    runDir,
+    startedAt: new Date().toISOString(),
+    startMillis: Date.now() - startMillisFrom,
+    host,
+    port,
+    url,
+    configFile,
+    dataDir,
+    scrapeTargetsPattern,
+    alertmanagerTargetsFile,
+    rulesDir,
+    logFile,
+  };
+}
+
 export const service: EnvService<PrometheusDetails> = {
   name: serviceName,
 
@@ -173,61 +233,7 @@ export const service: EnvService<PrometheusDetails> = {
   },
 
   async start(): Promise<PrometheusDetails> {
-    const startMillisFrom = Date.now();
-    const { prometheus, promtool } = await binaries();
-    const dataDir = join(runDir, 'data');
-    // A fresh environment starts with no series, no targets and no extra rules.
-    for (const directory of [dataDir, discoveryDir, rulesDir]) {
-      rmSync(directory, { recursive: true, force: true });
-      mkdirSync(directory, { recursive: true });
-    }
-    // The Alertmanager may have started first; if so, it recorded where it listens.
-    const { alertmanagerAddressIfRunning } = await import('./alertmanager.ts');
-    const alertmanager = await alertmanagerAddressIfRunning();
-    setAlertmanagerTargets(alertmanager === undefined ? [] : [alertmanager]);
-
-    const configFile = join(runDir, 'prometheus.yml');
-    writeFileSync(configFile, stringify(prometheusConfig()));
-    await runToCompletion(promtool, ['check', 'config', configFile], { timeoutMs: 30_000 }).catch((error: unknown) => {
-      throw new Error(`the generated Prometheus config ${configFile} is invalid: ${error instanceof Error ? error.message : String(error)}`);
-    });
-
-    const port = await freeLoopbackPort();
-    const url = `http://${host}:${port}`;
-    const logFile = join(runDir, 'prometheus.log');
-    const started = startDetached({
-      command: prometheus,
-      args: [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${dataDir}`,
-        `--web.listen-address=${host}:${port}`,
-        `--web.external-url=${url}`,
-        '--web.enable-lifecycle',
-        // A reload (writeRuleFile) rebuilds the notifier's Alertmanager list, which discovery
-        // fills in again only after up to 5 s; an alert that fires in that window is dropped and,
-        // by default, sent again only a minute later. Resending every interval bounds that delay.
-        `--rules.alert.resend-delay=${prometheusIntervalSeconds}s`,
-        '--storage.tsdb.retention.time=1d',
-      ],
-      logFile,
-      cwd: runDir,
-    });
-    await waitUntilHealthy(`prometheus on ${host}:${port}`, () => answersReady(url), started, startTimeoutMs);
-    return {
-      pids: [started.pid],
-      runDir,
-      startedAt: new Date().toISOString(),
-      startMillis: Date.now() - startMillisFrom,
-      host,
-      port,
-      url,
-      configFile,
-      dataDir,
-      scrapeTargetsPattern,
-      alertmanagerTargetsFile,
-      rulesDir,
-      logFile,
-    };
+    return startServiceOnce<PrometheusDetails>(serviceName, runDir, (details) => answersReady(details.url), startFresh);
   },
 
   async isHealthy(details: PrometheusDetails): Promise<boolean> {
@@ -238,3 +244,4 @@ export const service: EnvService<PrometheusDetails> = {
     for (const pid of details.pids) await stopProcess(pid);
   },
 };
+

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { ensureDebianBinary } from '../apt.ts';
-import { withDirectoryLock } from '../lock.ts';
+import { startServiceOnce, withDirectoryLock } from '../lock.ts';
 import { serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import { startDetached, stopProcess, waitUntilHealthy } from '../processes.ts';
@@ -74,6 +74,30 @@ async function launch(binary: string, port: number, runDir: string, dataDir: str
   return started;
 }
 
+/** Starts a new instance with an empty data directory. */
+async function startFresh(): Promise<RedisDetails> {
+  const startMillisFrom = Date.now();
+  const binary = await redisServerBinary();
+  const runDir = serviceRunDir(serviceName);
+  const dataDir = join(runDir, 'data');
+  // A fresh environment starts with an empty Redis; only restartRedis() keeps the data.
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freeLoopbackPort();
+  const started = await launch(binary, port, runDir, dataDir);
+  return {
+    pids: [started.pid],
+    runDir,
+    startedAt: new Date().toISOString(),
+    startMillis: Date.now() - startMillisFrom,
+    host,
+    port,
+    url: `redis://${host}:${port}`,
+    dataDir,
+    logFile: started.logFile,
+  };
+}
+
 export const service: EnvService<RedisDetails> = {
   name: serviceName,
 
@@ -82,26 +106,7 @@ export const service: EnvService<RedisDetails> = {
   },
 
   async start(): Promise<RedisDetails> {
-    const startMillisFrom = Date.now();
-    const binary = await redisServerBinary();
-    const runDir = serviceRunDir(serviceName);
-    const dataDir = join(runDir, 'data');
-    // A fresh environment starts with an empty Redis; only restartRedis() keeps the data.
-    rmSync(dataDir, { recursive: true, force: true });
-    mkdirSync(dataDir, { recursive: true });
-    const port = await freeLoopbackPort();
-    const started = await launch(binary, port, runDir, dataDir);
-    return {
-      pids: [started.pid],
-      runDir,
-      startedAt: new Date().toISOString(),
-      startMillis: Date.now() - startMillisFrom,
-      host,
-      port,
-      url: `redis://${host}:${port}`,
-      dataDir,
-      logFile: started.logFile,
-    };
+    return startServiceOnce<RedisDetails>(serviceName, serviceRunDir(serviceName), (details) => pingRedis(details.port), startFresh);
   },
 
   async isHealthy(details: RedisDetails): Promise<boolean> {
