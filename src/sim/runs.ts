@@ -1,5 +1,6 @@
 // The runs the simulate command and the benchmark make: lagpilot, the keda baseline at one
 // threshold, and the keda frontier over its threshold grid.
+import type { EngineConfig } from '../policies/config.ts';
 import { createKedaAutoscaler, kedaThresholdGrid } from './keda.ts';
 import { createLagpilotAutoscaler, engineConfigForScenario } from './lagpilot.ts';
 import { simulate } from './model.ts';
@@ -12,8 +13,8 @@ export interface LabelledRun extends SimulationRun {
   lagThreshold?: number;
 }
 
-export function runLagpilot(trace: Trace, scenario: Scenario, configuredCapacityPerReplica: number = scenario.capacity): LabelledRun {
-  const config = engineConfigForScenario(scenario, configuredCapacityPerReplica);
+export function runLagpilot(trace: Trace, scenario: Scenario, configuredCapacityPerReplica: number = scenario.capacity, engineConfig?: EngineConfig): LabelledRun {
+  const config = engineConfig ?? engineConfigForScenario(scenario, configuredCapacityPerReplica);
   const run = simulate(trace, scenario, createLagpilotAutoscaler(config));
   const label = configuredCapacityPerReplica === scenario.capacity ? 'lagpilot' : `lagpilot (capacity configured ${configuredCapacityPerReplica})`;
   return { ...run, label, policy: 'lagpilot' };

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resultFields, runSimulate } from './simulate-command.ts';
+import { loadTargetSettings, resultFields, runSimulate } from './simulate-command.ts';
 
 describe('lagpilot simulate', () => {
   const directory = mkdtempSync(join(tmpdir(), 'lagpilot-simulate-'));
@@ -47,5 +47,46 @@ describe('lagpilot simulate', () => {
     expect(() => { run({ partitions: 'many' }); }).to.throw(/--partitions must be a number/);
     expect(() => { run({ min: '5', max: '2' }); }).to.throw(/minReplicas \(5\) must not exceed/);
     expect(() => { runSimulate({ trace: join(directory, 'missing.csv'), policy: 'lagpilot' }, () => undefined); }).to.throw(/cannot read trace/);
+  });
+
+  describe('with a target of a daemon config', () => {
+    const configPath = join(directory, 'lagpilot.yaml');
+    writeFileSync(configPath, [
+      'clusters:',
+      '  - name: local',
+      '    bootstrap: ["127.0.0.1:9092"]',
+      'targets:',
+      '  - name: orders',
+      '    cluster: local',
+      '    consumerGroup: orders-consumers',
+      '    topics: [orders]',
+      '    interval: 10s',
+      '    tickTimeout: 5s',
+      '    replicas: {min: 2, max: 6}',
+      '    lag: {targetSeconds: 20}',
+      '    actuator: {kind: dryRun}',
+    ].join('\n'));
+
+    it("takes the target's bounds, interval and lag target", async () => {
+      const target = await loadTargetSettings(configPath, 'orders');
+      expect(target).to.include({ name: 'orders', minReplicas: 2, maxReplicas: 6, intervalSeconds: 10 });
+      expect(target.engine.lag.targetLagSeconds).to.equal(20);
+      let output = '';
+      runSimulate({ trace: tracePath, policy: 'lagpilot', json: true }, (text) => { output += text; }, target);
+      // 8000 msg/s on at most 6 replicas: the target's maximum holds, and lag grows.
+      const result = JSON.parse(output) as { sloViolationSeconds: number; replicaSeconds: number };
+      expect(result.sloViolationSeconds).to.be.greaterThan(0);
+      expect(result.replicaSeconds).to.be.at.most(6 * 600);
+    });
+
+    it('names a missing or unknown target', async () => {
+      let failure: unknown;
+      try {
+        await loadTargetSettings(configPath, 'payments');
+      } catch (error) {
+        failure = error;
+      }
+      expect(String(failure)).to.match(/has no target "payments" \(it has: orders\)/);
+    });
   });
 });

@@ -2,6 +2,9 @@
 // lagpilot's policy engine or the keda baseline, prints the model's outputs and can draw them.
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
+import { loadConfigFile } from '../config/loader.ts';
+import type { EngineConfig } from '../policies/config.ts';
+import { engineConfigForTarget } from '../policies/target-config.ts';
 import { kedaThresholdGrid } from './keda.ts';
 import { defaultScenario, validateScenario } from './model.ts';
 import type { Scenario, SimulationResult } from './model.ts';
@@ -27,6 +30,33 @@ interface SimulateOptions {
   interval?: string;
   json?: boolean;
   plot?: string;
+  config?: string;
+  target?: string;
+}
+
+/** A target of a daemon config file: its engine settings and what it says about the scenario. */
+export interface TargetSettings {
+  name: string;
+  engine: EngineConfig;
+  minReplicas: number;
+  maxReplicas: number;
+  intervalSeconds: number;
+}
+
+export async function loadTargetSettings(configPath: string, targetName: string | undefined): Promise<TargetSettings> {
+  const loaded = await loadConfigFile(configPath);
+  if (!loaded.ok) throw new Error(`${configPath} is not a valid config:\n  ${loaded.problems.join('\n  ')}`);
+  const names = loaded.config.targets.map((target) => target.name);
+  if (targetName === undefined) throw new Error(`--config needs --target NAME (targets in ${configPath}: ${names.join(', ')})`);
+  const target = loaded.config.targets.find((candidate) => candidate.name === targetName);
+  if (target === undefined) throw new Error(`${configPath} has no target "${targetName}" (it has: ${names.join(', ')})`);
+  return {
+    name: target.name,
+    engine: engineConfigForTarget(target),
+    minReplicas: target.replicas.min,
+    maxReplicas: target.replicas.max,
+    intervalSeconds: target.interval / 1000,
+  };
 }
 
 /** The model's output fields, in the order of its table. */
@@ -50,17 +80,17 @@ function numberOption(name: string, text: string | undefined, fallback: number):
   return value;
 }
 
-export function scenarioFromOptions(options: SimulateOptions): Scenario {
+export function scenarioFromOptions(options: SimulateOptions, target?: TargetSettings): Scenario {
   const scenario: Scenario = {
     partitions: numberOption('partitions', options.partitions, defaultScenario.partitions),
     capacity: numberOption('capacity', options.capacity, defaultScenario.capacity),
     startup: numberOption('startup', options.startup, defaultScenario.startup),
     rebalancePause: numberOption('rebalance-pause', options.rebalancePause, defaultScenario.rebalancePause),
     slo: numberOption('slo', options.slo, defaultScenario.slo),
-    minReplicas: numberOption('min', options.min, defaultScenario.minReplicas),
-    maxReplicas: numberOption('max', options.max, defaultScenario.maxReplicas),
+    minReplicas: numberOption('min', options.min, target?.minReplicas ?? defaultScenario.minReplicas),
+    maxReplicas: numberOption('max', options.max, target?.maxReplicas ?? defaultScenario.maxReplicas),
     initialReplicas: numberOption('initial', options.initial, defaultScenario.initialReplicas),
-    interval: numberOption('interval', options.interval, defaultScenario.interval),
+    interval: numberOption('interval', options.interval, target?.intervalSeconds ?? defaultScenario.interval),
   };
   validateScenario(scenario);
   return scenario;
@@ -81,8 +111,8 @@ function table(runs: readonly LabelledRun[]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export function runSimulate(options: SimulateOptions, write: (text: string) => void): void {
-  const scenario = scenarioFromOptions(options);
+export function runSimulate(options: SimulateOptions, write: (text: string) => void, target?: TargetSettings): void {
+  const scenario = scenarioFromOptions(options, target);
   const trace = loadTrace(options.trace);
   if (options.policy !== 'lagpilot' && options.policy !== 'keda') {
     throw new Error(`--policy must be lagpilot or keda, got "${options.policy}"`);
@@ -90,6 +120,16 @@ export function runSimulate(options: SimulateOptions, write: (text: string) => v
   const lagThreshold = options.lagThreshold === undefined ? undefined : numberOption('lag-threshold', options.lagThreshold, 0);
   if (lagThreshold !== undefined && !(lagThreshold > 0)) throw new Error(`--lag-threshold must be > 0, got ${lagThreshold}`);
   const configuredCapacity = numberOption('configured-capacity', options.configuredCapacity, scenario.capacity);
+  const lagpilotRun = (): LabelledRun => {
+    if (target === undefined) return runLagpilot(trace, scenario, configuredCapacity);
+    // The target's settings, with the capacity the operator would configure and the scenario's
+    // bounds (the flags may override the target's).
+    const engine = structuredClone(target.engine);
+    engine.throughput.capacityPerReplica = configuredCapacity;
+    engine.safety.minReplicas = scenario.minReplicas;
+    engine.safety.maxReplicas = scenario.maxReplicas;
+    return { ...runLagpilot(trace, scenario, configuredCapacity, engine), label: `lagpilot (target ${target.name})` };
+  };
 
   let runs: LabelledRun[];
   if (options.frontier === true) {
@@ -100,7 +140,7 @@ export function runSimulate(options: SimulateOptions, write: (text: string) => v
     }
     runs = [runKeda(trace, scenario, lagThreshold)];
   } else {
-    runs = [runLagpilot(trace, scenario, configuredCapacity)];
+    runs = [lagpilotRun()];
   }
 
   if (options.json === true) {
@@ -111,7 +151,7 @@ export function runSimulate(options: SimulateOptions, write: (text: string) => v
 
   if (options.plot !== undefined) {
     // lagpilot beside the baseline: the given threshold, or the frontier's lowest-violation point.
-    const lagpilot = runs.find((run) => run.policy === 'lagpilot') ?? runLagpilot(trace, scenario, configuredCapacity);
+    const lagpilot = runs.find((run) => run.policy === 'lagpilot') ?? lagpilotRun();
     const baseline = lagThreshold !== undefined ? runKeda(trace, scenario, lagThreshold) : lowestViolationPoint(runKedaFrontier(trace, scenario));
     writeFileSync(options.plot, renderRunsSvg(`${trace.name}: lagpilot and the keda baseline`, [lagpilot, baseline], scenario));
     if (options.json !== true) write(`plot written to ${options.plot}\n`);
@@ -138,9 +178,12 @@ export function registerSimulateCommand(program: Command): void {
     .option('--interval <s>', `seconds between evaluations (default ${defaultScenario.interval})`)
     .option('--json', "print one JSON object per run with the model's output fields")
     .option('--plot <file.svg>', 'draw produce rate, replicas and lag over time, lagpilot beside the baseline')
-    .action((options: SimulateOptions) => {
+    .option('--config <file>', "a daemon config file: simulate its target's policy, bounds and interval")
+    .option('--target <name>', 'the target of --config to simulate')
+    .action(async (options: SimulateOptions) => {
       try {
-        runSimulate(options, (text) => process.stdout.write(text));
+        const target = options.config === undefined ? undefined : await loadTargetSettings(options.config, options.target);
+        runSimulate(options, (text) => process.stdout.write(text), target);
       } catch (error) {
         process.stderr.write(`simulate: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exitCode = 1;

@@ -1,0 +1,19 @@
+// The engine settings for a target of the daemon's config: the defaults, with the target's
+// replica bounds and lag target. The daemon and `lagpilot simulate --config --target` both use
+// this, so a simulation runs what the daemon would run.
+import type { TargetConfig } from '../config/schema/targets.ts';
+import { defaultEngineConfig } from './config.ts';
+import type { EngineConfig } from './config.ts';
+
+export function engineConfigForTarget(target: TargetConfig): EngineConfig {
+  const config = defaultEngineConfig();
+  config.safety.minReplicas = target.replicas.min;
+  config.safety.maxReplicas = target.replicas.max;
+  if (target.lag.targetSeconds !== undefined) {
+    config.lag.targetLagSeconds = target.lag.targetSeconds;
+  } else {
+    delete config.lag.targetLagSeconds;
+  }
+  if (target.lag.targetMessagesPerReplica !== undefined) config.lag.targetMessagesPerReplica = target.lag.targetMessagesPerReplica;
+  return config;
+}
