@@ -39,6 +39,8 @@ export interface KafkaInstallation {
   toolsLibDir: string;
   /** log4j2 configuration for the broker (INFO to stdout). */
   log4jConfig: string;
+  /** Class-data sharing archive of the broker's classes, when made (see class-archive.ts). */
+  classArchive?: string;
 }
 
 /** log4j2 configuration of every node: INFO to stdout, which goes to the node's log file. */

@@ -4,6 +4,7 @@
 // running environment is not disturbed.
 //
 //   node test/env/kafka/measure.ts [--starts N] [--skip-cold]
+//   LAGPILOT_KAFKA_CLASS_ARCHIVE=off node test/env/kafka/measure.ts --skip-cold   (no class archive)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -19,6 +20,16 @@ function residentMebibytes(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
   if (match === null) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Math.round(Number(match[1]) / 1024);
+}
+
+const clockTicksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU time (user + system) the process has used so far: on a busy machine a steadier measure than wall time. */
+function cpuSeconds(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const afterName = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  return (Number(afterName[11]) + Number(afterName[12])) / clockTicksPerSecond;
 }
 
 function median(values: number[]): number {
@@ -59,21 +70,24 @@ async function measureWarmStarts(starts: number): Promise<void> {
     for (let run = 0; run < starts; run += 1) {
       const details = await startSingleNodeKafka(join(scratch, 'kafka'));
       single.push(details.startMillis);
+      const cpu = details.pids.map((pid) => cpuSeconds(pid).toFixed(1));
       // Memory after the start settles, idle.
       await sleep(5_000);
       const rss = details.pids.map(residentMebibytes);
-      console.log(`kafka  start ${run + 1}: ${seconds(details.startMillis)}, RSS ${rss.join(', ')} MiB`);
+      console.log(`kafka  start ${run + 1}: ${seconds(details.startMillis)}, CPU to serve ${cpu.join(', ')} s, RSS ${rss.join(', ')} MiB`);
       await kafkaService.stop(details);
     }
     const cluster: number[] = [];
     for (let run = 0; run < starts; run += 1) {
       const details = await startKafka3Cluster(join(scratch, 'kafka3'));
       cluster.push(details.startMillis);
+      const nodes = [details.controller, ...details.brokers];
+      const cpu = nodes.map((node) => (node.pid === null ? '-' : cpuSeconds(node.pid).toFixed(1)));
       await sleep(5_000);
-      const rss = [details.controller, ...details.brokers].map(
+      const rss = nodes.map(
         (node) => `${node.role} ${node.nodeId} ${node.pid === null ? '-' : residentMebibytes(node.pid)}`,
       );
-      console.log(`kafka3 start ${run + 1}: ${seconds(details.startMillis)}, RSS MiB: ${rss.join(', ')}`);
+      console.log(`kafka3 start ${run + 1}: ${seconds(details.startMillis)}, CPU to serve ${cpu.join(', ')} s, RSS MiB: ${rss.join(', ')}`);
       await kafka3Service.stop(details);
     }
     console.log(`median warm start: kafka ${seconds(median(single))}, kafka3 ${seconds(median(cluster))}`);
@@ -90,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
   const startsIndex = argv.indexOf('--starts');
   const starts = startsIndex === -1 ? 3 : Number(argv[startsIndex + 1]);
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(`class archive: ${process.env.LAGPILOT_KAFKA_CLASS_ARCHIVE === 'off' ? 'off' : 'on'}`);
   if (!argv.includes('--skip-cold')) measureColdInstall();
   await measureWarmStarts(starts);
 }

@@ -117,9 +117,22 @@ function renderProperties(properties: Record<string, string | number>): string {
  */
 export const shortLivedJvmFlags = ['-XX:TieredStopAtLevel=1'];
 
-function javaArguments(installation: KafkaInstallation, mainClass: string, heap: string, args: string[]): string[] {
+function javaArguments(
+  installation: KafkaInstallation,
+  mainClass: string,
+  heap: string,
+  args: string[],
+  extraJvmFlags: string[] = [],
+): string[] {
+  const isBroker = mainClass === 'kafka.Kafka';
+  const makesArchive = extraJvmFlags.some((flag) => flag.startsWith('-XX:ArchiveClassesAtExit'));
+  const archiveFlags = isBroker && !makesArchive && installation.classArchive !== undefined
+    ? [`-XX:SharedArchiveFile=${installation.classArchive}`]
+    : [];
   return [
-    ...(mainClass === 'kafka.Kafka' ? [] : shortLivedJvmFlags),
+    ...(isBroker ? [] : shortLivedJvmFlags),
+    ...archiveFlags,
+    ...extraJvmFlags,
     `-Xmx${heap}`,
     // The heap grows when needed; starting small keeps an idle node's memory small.
     '-Xms64m',
@@ -161,14 +174,19 @@ export async function formatNode(installation: KafkaInstallation, spec: KafkaNod
 }
 
 /** Starts the node's JVM on its formatted data directory (keeping the data it has). */
-export function startNodeProcess(installation: KafkaInstallation, nodeDir: string, heap = brokerHeap): StartedProcess {
+export function startNodeProcess(
+  installation: KafkaInstallation,
+  nodeDir: string,
+  heap = brokerHeap,
+  extraJvmFlags: string[] = [],
+): StartedProcess {
   const propertiesFile = nodePropertiesFile(nodeDir);
   if (!existsSync(propertiesFile)) {
     throw new Error(`no ${propertiesFile}: the Kafka node was never formatted`);
   }
   return startDetached({
     command: installation.java,
-    args: javaArguments(installation, 'kafka.Kafka', heap, [propertiesFile]),
+    args: javaArguments(installation, 'kafka.Kafka', heap, [propertiesFile], extraJvmFlags),
     logFile: nodeLogFile(nodeDir),
     cwd: nodeDir,
   });

@@ -7,6 +7,7 @@ import { freeLoopbackPorts } from '../ports.ts';
 import { serviceRunDir } from '../paths.ts';
 import { waitUntilHealthy } from '../processes.ts';
 import type { EnvService, ServiceRecord } from '../service.ts';
+import { withClassArchive } from '../kafka/class-archive.ts';
 import { installKafka } from '../kafka/install.ts';
 import {
   brokerServes,
@@ -32,6 +33,8 @@ export interface KafkaClusterDetails extends ServiceRecord {
   /** Kafka's tools (org.apache.kafka:kafka-tools), classpath `${toolsLibDir}/*`. */
   toolsVersion: string;
   toolsLibDir: string;
+  /** The brokers' class-data sharing archive, or null when there is none. */
+  classArchive: string | null;
 }
 
 export interface KafkaDetails extends KafkaClusterDetails {
@@ -52,7 +55,7 @@ const startTimeoutMs = 90_000;
  */
 export async function startSingleNodeKafka(runDir: string): Promise<KafkaDetails> {
   const startedMillis = Date.now();
-  const installation = await installKafka();
+  const installation = await withClassArchive(await installKafka());
   rmSync(runDir, { recursive: true, force: true });
   const [port, controllerPort] = await freeLoopbackPorts(2);
   if (port === undefined || controllerPort === undefined) throw new Error('could not find two free loopback ports for Kafka');
@@ -101,6 +104,7 @@ export async function startSingleNodeKafka(runDir: string): Promise<KafkaDetails
     libDir: installation.libDir,
     toolsVersion: installation.toolsVersion,
     toolsLibDir: installation.toolsLibDir,
+    classArchive: installation.classArchive ?? null,
     nodeId,
     port,
     controllerPort,
@@ -112,7 +116,7 @@ export const service: EnvService<KafkaDetails> = {
   name: 'kafka',
 
   async install() {
-    await installKafka();
+    await withClassArchive(await installKafka());
   },
 
   start: () => startSingleNodeKafka(serviceRunDir('kafka')),

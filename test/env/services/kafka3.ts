@@ -11,6 +11,7 @@ import { serviceRunDir } from '../paths.ts';
 import { waitUntilHealthy, type StartedProcess } from '../processes.ts';
 import type { EnvService } from '../service.ts';
 import { readEnvState, recordService } from '../state.ts';
+import { withClassArchive } from '../kafka/class-archive.ts';
 import { installKafka, kafkaLog4jConfig, type KafkaInstallation } from '../kafka/install.ts';
 import {
   brokerServes,
@@ -72,6 +73,7 @@ function installationOf(details: Kafka3Details): KafkaInstallation {
     toolsVersion: details.toolsVersion,
     toolsLibDir: details.toolsLibDir,
     log4jConfig: kafkaLog4jConfig,
+    ...(details.classArchive === null ? {} : { classArchive: details.classArchive }),
   };
 }
 
@@ -99,7 +101,7 @@ async function waitForBroker(details: Pick<Kafka3Details, 'clusterId'>, node: Ka
  */
 export async function startKafka3Cluster(runDir: string): Promise<Kafka3Details> {
   const startedMillis = Date.now();
-  const installation = await installKafka();
+  const installation = await withClassArchive(await installKafka());
   rmSync(runDir, { recursive: true, force: true });
   const ports = await freeLoopbackPorts(1 + brokerNodeIds.length);
   const [controllerPort, ...brokerPorts] = ports;
@@ -181,6 +183,7 @@ export async function startKafka3Cluster(runDir: string): Promise<Kafka3Details>
     libDir: installation.libDir,
     toolsVersion: installation.toolsVersion,
     toolsLibDir: installation.toolsLibDir,
+    classArchive: installation.classArchive ?? null,
     controller,
     brokers,
   };
@@ -193,7 +196,7 @@ export const service: EnvService<Kafka3Details> = {
   name: serviceName,
 
   async install() {
-    await installKafka();
+    await withClassArchive(await installKafka());
   },
 
   start: () => startKafka3Cluster(serviceRunDir(serviceName)),
