@@ -55,7 +55,7 @@ export function evaluateThroughputPolicy(config: ThroughputPolicyConfig, capacit
     dataComplete: backlogMessages !== undefined,
     reasons: [
       reason(policy, 'ThroughputRequired',
-        `${round(rate)} msg/s at ${utilization} of ${round(capacity.perReplica)} msg/s needs ${round(carryReplicas)} replicas, draining ${round(backlog, 0)} messages in ${config.drainSeconds} s ${round(drainReplicas)} more`,
+        `${round(rate)} msg/s at ${round(utilization * 100)}% of ${round(capacity.perReplica)} msg/s needs ${round(carryReplicas)} replicas; draining ${round(backlog, 0)} messages within ${config.drainSeconds} s needs ${round(drainReplicas)} more`,
         evidence),
     ],
     evidence,

@@ -10,7 +10,10 @@ import { defaultJournalLength, validateTtl } from './store.ts';
 import type { CooldownAcquisition, CooldownKind, CooldownState, StateStore } from './store.ts';
 
 export interface RedisStoreOptions {
-  /** Prepended to every key, e.g. "lagpilot:prod:". */
+  /**
+   * Prepended to every key, e.g. "lagpilot:prod:". Pass "" when the client already prefixes
+   * keys itself (ioredis's own keyPrefix option, as the daemon's client does).
+   */
   keyPrefix?: string;
   journalLength?: number;
   /** Close the client on close() (true when the store created it). */
