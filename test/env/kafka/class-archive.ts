@@ -21,6 +21,23 @@ function javaBuild(java: string): string {
   return match[1].replace(/[^A-Za-z0-9._+-]/g, '_');
 }
 
+/**
+ * A truncated archive (a JVM killed while writing it) crashes every JVM that maps it, with
+ * SIGBUS, even under -Xshare:auto. So an archive is only kept once a JVM has mapped it with
+ * the brokers' classpath under -Xshare:on, which refuses any archive it cannot use.
+ */
+function assertArchiveLoads(installation: KafkaInstallation, archive: string): void {
+  const result = spawnSync(
+    installation.java,
+    ['-Xshare:on', `-XX:SharedArchiveFile=${archive}`, '-cp', join(installation.libDir, '*'), '-version'],
+    { encoding: 'utf8' },
+  );
+  const output = `${result.stdout}${result.stderr}`;
+  if (result.status !== 0 || !output.includes('sharing')) {
+    throw new Error(`the JVM cannot use the archive it wrote (exit ${String(result.status ?? result.signal)}):\n${output.split('\n').slice(0, 8).join('\n')}`);
+  }
+}
+
 export function classArchivePath(installation: KafkaInstallation): string {
   return join(dirname(installation.libDir), 'class-archive', `${javaBuild(installation.java)}.jsa`);
 }
@@ -61,6 +78,7 @@ export async function withClassArchive(installation: KafkaInstallation): Promise
       await stopProcess(started.pid, 60_000);
     }
     if (!existsSync(temporaryArchive)) throw new Error(`the broker exited without writing ${temporaryArchive}`);
+    assertArchiveLoads(installation, temporaryArchive);
     renameSync(temporaryArchive, archive);
     return { ...installation, classArchive: archive };
   } catch (error) {
