@@ -101,6 +101,14 @@ export interface SafetyConfig {
   scaleDownCooldownAfterScaleUpSeconds: number;
   /** No further scale-down for this long after a scale-down. */
   scaleDownCooldownAfterScaleDownSeconds: number;
+  /**
+   * Flap damping: a scale-up within `reversalSeconds` of a scale-down reverses it. Each
+   * reversal in the last `memorySeconds` beyond the first `freeReversals` (a new burst is not a
+   * flap) doubles the scale-down cooldown after a scale-up, up to `maxCooldownSeconds`. A load
+   * that swings faster than the group can follow is then carried at the higher count instead of
+   * paying a rebalance at every swing. memorySeconds 0 disables.
+   */
+  flapDamping: { reversalSeconds: number; memorySeconds: number; maxCooldownSeconds: number; freeReversals: number };
   /** Seconds the group stops consuming at each change of its members. */
   rebalancePauseSeconds: number;
   /** A scale-down must save this many times the replica-seconds its rebalance pause wastes… */
@@ -142,9 +150,22 @@ export function defaultEngineConfig(): EngineConfig {
       scaleUpCooldownSeconds: 0,
       scaleDownCooldownAfterScaleUpSeconds: 60,
       scaleDownCooldownAfterScaleDownSeconds: 60,
+      flapDamping: { reversalSeconds: 60, memorySeconds: 1800, maxCooldownSeconds: 600, freeReversals: 1 },
       rebalancePauseSeconds: 10,
       rebalanceCostFactor: 2,
       rebalancePaybackSeconds: 300,
     },
   };
+}
+
+/** How far back the scale events reach that the safety stages read (cooldowns, rate limits). */
+export function eventHistorySeconds(safety: SafetyConfig): number {
+  return Math.max(
+    safety.scaleUpCooldownSeconds,
+    safety.scaleDownCooldownAfterScaleUpSeconds,
+    safety.scaleDownCooldownAfterScaleDownSeconds,
+    safety.flapDamping.memorySeconds,
+    ...safety.scaleUpRateLimit.rules.map((rule) => rule.periodSeconds),
+    ...safety.scaleDownRateLimit.rules.map((rule) => rule.periodSeconds),
+  );
 }

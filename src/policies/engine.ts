@@ -3,6 +3,7 @@
 // from, where the history is kept and what applies the decision.
 import { capacityEstimate, markEvaluation, measureCapacity, updateMeasurement } from './capacity.ts';
 import type { CapacityEstimate } from './capacity.ts';
+import { eventHistorySeconds } from './config.ts';
 import type { EngineConfig } from './config.ts';
 import { combineRecommendations } from './combine.ts';
 import { evaluateLagPolicy } from './lag.ts';
@@ -61,13 +62,7 @@ export function decide(config: EngineConfig, signals: ScalingSignals, history: S
   const keepSeconds = Math.max(config.safety.scaleUpStabilizationSeconds, config.safety.scaleDownStabilizationSeconds);
   const recommendationsKept: TimedRecommendation[] = pruneRecommendations(history.recommendations, signals.time, keepSeconds);
   if (draft.recommendationForHistory !== undefined) recommendationsKept.push({ time: signals.time, replicas: draft.recommendationForHistory });
-  const eventWindow = Math.max(
-    config.safety.scaleUpCooldownSeconds,
-    config.safety.scaleDownCooldownAfterScaleUpSeconds,
-    config.safety.scaleDownCooldownAfterScaleDownSeconds,
-    ...config.safety.scaleUpRateLimit.rules.map((rule) => rule.periodSeconds),
-    ...config.safety.scaleDownRateLimit.rules.map((rule) => rule.periodSeconds),
-  );
+  const eventWindow = eventHistorySeconds(config.safety);
   const eventsKept: ScaleEvent[] = pruneRecommendations(history.events, signals.time, eventWindow);
   if (action !== 'none') eventsKept.push({ time: signals.time, from: draft.current, to: draft.desired });
   const nextHistory: ScalingHistory = {

@@ -3,6 +3,7 @@
 // recorded recommendations; cooldowns and rate limits read the scale events, which are the
 // journaled decisions that changed the count. The measured capacity is not kept: after a
 // restart the configured figure serves until the group is next saturated.
+import { eventHistorySeconds } from '../policies/config.ts';
 import type { EngineConfig } from '../policies/config.ts';
 import type { Evaluation } from '../policies/engine.ts';
 import type { ScaleEvent, ScalingHistory } from '../policies/safety/stage.ts';
@@ -16,20 +17,9 @@ export function recommendationWindowSeconds(config: EngineConfig): number {
   return Math.max(config.safety.scaleUpStabilizationSeconds, config.safety.scaleDownStabilizationSeconds);
 }
 
-export function eventWindowSeconds(config: EngineConfig): number {
-  const safety = config.safety;
-  return Math.max(
-    safety.scaleUpCooldownSeconds,
-    safety.scaleDownCooldownAfterScaleUpSeconds,
-    safety.scaleDownCooldownAfterScaleDownSeconds,
-    ...safety.scaleUpRateLimit.rules.map((rule) => rule.periodSeconds),
-    ...safety.scaleDownRateLimit.rules.map((rule) => rule.periodSeconds),
-  );
-}
-
 export async function loadScalingHistory(store: StateStore, target: string, config: EngineConfig, now: number): Promise<ScalingHistory> {
   const recommendations = (await store.recommendations(target, now - recommendationWindowSeconds(config))).filter((entry) => entry.time < now);
-  const oldestEvent = now - eventWindowSeconds(config);
+  const oldestEvent = now - eventHistorySeconds(config.safety);
   const events: ScaleEvent[] = (await store.recentDecisions(target, journalDepthForEvents))
     .filter((decision) => decision.action !== 'none' && decision.time > oldestEvent && decision.time < now)
     .map((decision) => ({ time: decision.time, from: decision.current, to: decision.desired }))

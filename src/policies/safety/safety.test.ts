@@ -4,7 +4,7 @@ import type { SafetyConfig } from '../config.ts';
 import { testSignals } from '../test-signals.ts';
 import type { ScalingSignals } from '../types.ts';
 import { boundsStage } from './bounds.ts';
-import { cooldownStage } from './cooldown.ts';
+import { cooldownStage, countReversals, scaleDownCooldownAfterScaleUp } from './cooldown.ts';
 import { finalBoundsStage } from './final-bounds.ts';
 import { cheapestCountFor, effectiveConsumers, partitionCapStage } from './partition-cap.ts';
 import { runSafetyPipeline, safetyPipeline } from './pipeline.ts';
@@ -131,6 +131,27 @@ describe('safety stages', () => {
       const afterDown = cooldownStage.apply(draft(8, 4), context({ history: { events: [{ time: 970, from: 12, to: 8 }] } }));
       expect(codes(afterDown)).to.deep.equal(['ScaleDownCooldownAfterScaleDown']);
       expect(cooldownStage.apply(draft(8, 4), context({ history: { events: [{ time: 900, from: 4, to: 8 }] } })).desired).to.equal(4);
+    });
+
+    it('damps flapping: each reversed scale-down beyond the first doubles the cooldown after a scale-up', () => {
+      const damping = { reversalSeconds: 60, memorySeconds: 1800, maxCooldownSeconds: 600, freeReversals: 1 };
+      // Down at 100, back up at 145 (a reversal); down at 300, up at 330 (another); down at 500,
+      // up at 700 (too late to count).
+      const events = [
+        { time: 100, from: 12, to: 3 }, { time: 145, from: 3, to: 12 },
+        { time: 300, from: 12, to: 3 }, { time: 330, from: 3, to: 12 },
+        { time: 500, from: 12, to: 3 }, { time: 700, from: 3, to: 12 },
+      ];
+      expect(countReversals(events, 1000, damping)).to.equal(2);
+      expect(countReversals(events, 100 + 145 + 1800, damping)).to.equal(1);
+      const safety = { ...defaultEngineConfig().safety, flapDamping: damping };
+      expect(scaleDownCooldownAfterScaleUp(safety, events, 1000)).to.deep.equal({ seconds: 120, reversals: 2 });
+      expect(scaleDownCooldownAfterScaleUp(safety, events.slice(0, 2), 1000)).to.deep.equal({ seconds: 60, reversals: 1 });
+      const many = Array.from({ length: 10 }, (_, index) => [{ time: 100 * index, from: 12, to: 3 }, { time: 100 * index + 30, from: 3, to: 12 }]).flat();
+      expect(scaleDownCooldownAfterScaleUp(safety, many, 1000).seconds).to.equal(600);
+      const held = cooldownStage.apply(draft(12, 3), context({ safety: { flapDamping: damping }, signals: { time: 790 }, history: { events } }));
+      expect(codes(held)).to.deep.equal(['ScaleDownCooldownAfterScaleUp']);
+      expect(held.reasons[0]?.evidence).to.include({ cooldownSeconds: 120, reversals: 2, sinceScaleUpSeconds: 90 });
     });
 
     it('never holds a scale-up unless a scale-up cooldown is configured', () => {
