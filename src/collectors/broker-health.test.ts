@@ -37,7 +37,7 @@ const topics: TopicDescription[] = [
 
 const logDirs: LogDirDescription[] = [
   { brokerId: 1, path: '/data/1', totalBytes: 1000n, usableBytes: 400n, partitions: [{ topic: 'orders', partition: 0, sizeBytes: 50n }, { topic: 'orders', partition: 1, sizeBytes: 25n }] },
-  { brokerId: 2, path: '/data/2', totalBytes: -1n, usableBytes: -1n, partitions: [{ topic: 'orders', partition: 1, sizeBytes: 30n }] },
+  { brokerId: 2, path: '/data/2', totalBytes: -1n, usableBytes: -1n, partitions: [{ topic: 'orders', partition: 1, sizeBytes: 30n }, { topic: '__consumer_offsets', partition: 0, sizeBytes: 1n }] },
 ];
 
 function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
@@ -56,7 +56,7 @@ describe('summarizeReplication', () => {
 });
 
 describe('BrokerHealthCollector', () => {
-  it('reports brokers, controller, replication and disk, describing only the topics the log directories list', async () => {
+  it('reports brokers, controller, replication and disk, describing only the non-internal topics the log directories list', async () => {
     const described: string[][] = [];
     const admin = fakeAdmin({
       describeCluster: () => Promise.resolve({ ...threeBrokers, brokers: threeBrokers.brokers.filter((broker) => broker.nodeId !== 3) }),

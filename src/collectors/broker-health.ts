@@ -5,7 +5,8 @@
 //
 // Which topics count: the ones configured, or else every topic some online broker holds a replica
 // of (DescribeLogDirs lists them), so no full-cluster topic listing is needed. A topic whose
-// every replica sits on offline brokers is then invisible; configure `topics` when that matters.
+// every replica sits on offline brokers is then invisible, and so are Kafka's internal topics
+// (see discoveredTopics); configure `topics` when that matters.
 import { z } from 'zod';
 import type { KafkaAdminPort, LogDirDescription, TopicDescription } from '../kafka/admin-port.ts';
 import { KafkaAdminError } from '../kafka/errors.ts';
@@ -139,7 +140,7 @@ export class BrokerHealthCollector implements Collector<BrokerHealthTarget> {
       failure('describing the log directories', logDirs.reason);
     }
 
-    const topicNames = target.topics !== undefined ? [...target.topics] : [...new Set(logDirsValue.flatMap((dir) => dir.partitions.map((p) => p.topic)))].sort();
+    const topicNames = target.topics !== undefined ? [...target.topics] : discoveredTopics(logDirsValue);
     // Without a topic list (log directories unreadable) there is nothing to describe, and the
     // error above already says why.
     if (topicNames.length > 0) {
@@ -167,6 +168,16 @@ export class BrokerHealthCollector implements Collector<BrokerHealthTarget> {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * The topics the log directories hold, without Kafka's internal ones (__consumer_offsets,
+ * __transaction_state…): the Kafka client behind the admin port leaves internal topics out of
+ * its metadata, so describing them would fail as if they did not exist.
+ */
+export function discoveredTopics(logDirs: readonly LogDirDescription[]): string[] {
+  const names = new Set(logDirs.flatMap((dir) => dir.partitions.map((partition) => partition.topic)));
+  return [...names].filter((name) => !name.startsWith('__')).sort();
 }
 
 function reportBrokerPresence(
