@@ -1,0 +1,345 @@
+// Sets the replica count of anything with a /scale subresource: a Deployment, a StatefulSet, or a
+// custom resource that declares one (Strimzi's KafkaNodePool, say). Only the subresource is
+// written, so the RBAC it needs is get/patch on `<resource>/scale`, plus get/patch on the
+// workload for the pause annotation and the record of why it scaled, and create on events.
+//
+// Each write carries the resourceVersion it was computed from, so a change made by someone else
+// in between is refused (409) instead of overwritten; the actuator then reads again and decides
+// again (which may turn into a noop). Dry run is the apiserver's own (`dryRun=All`): admission,
+// validation and RBAC run, nothing is stored.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the client's models are field-only classes; its own examples build request bodies as object literals */
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  Observable,
+  type ConfigurationOptions,
+  type ObservableMiddleware,
+  type V1ObjectMeta,
+} from '@kubernetes/client-node';
+import type { KubernetesScaleActuatorConfig } from '../config/schema/actuators.ts';
+import { describeError, reasonCodes } from './actuator.ts';
+import type { ActuationRequest, ActuationResult, ActuationTarget, Actuator, ActuatorState } from './actuator.ts';
+
+export const pausedAnnotation = 'lagpilot.io/paused';
+export const lastDecisionAnnotation = 'lagpilot.io/last-decision';
+const eventComponent = 'lagpilot';
+const mergePatchType = 'application/merge-patch+json';
+
+export interface KubernetesScaleOptions {
+  /** Use these credentials instead of the ones `auth` names. */
+  kubeConfig?: KubeConfig;
+  /**
+   * Called between reading the scale and writing it, with the resourceVersion read. A test uses
+   * it to change the object at exactly that moment and provoke a 409.
+   */
+  betweenReadAndWrite?: (resourceVersion: string) => Promise<void>;
+}
+
+interface ScaleState {
+  replicas: number;
+  resourceVersion: string;
+}
+
+/** What a workload says about itself: enough to obey the pause and name it in an Event. */
+interface WorkloadIdentity {
+  uid?: string;
+  resourceVersion?: string;
+  annotations: Record<string, string>;
+}
+
+/** A failure of the apiserver conversation, with the status when the apiserver answered. */
+class KubernetesCallError extends Error {
+  override name = 'KubernetesCallError';
+  readonly status: number | undefined;
+  constructor(message: string, status: number | undefined, cause?: unknown) {
+    super(message, { cause });
+    this.status = status;
+  }
+}
+
+export function loadKubeConfig(auth: KubernetesScaleActuatorConfig['auth']): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (auth.from === 'inCluster') {
+    kubeConfig.loadFromCluster(auth.pathPrefix);
+    return kubeConfig;
+  }
+  if (auth.path === undefined) kubeConfig.loadFromDefault();
+  else kubeConfig.loadFromFile(auth.path);
+  if (auth.context !== undefined) kubeConfig.setCurrentContext(auth.context);
+  return kubeConfig;
+}
+
+export class KubernetesScaleActuator implements Actuator {
+  readonly kind = 'kubernetesScale';
+  readonly dryRun: boolean;
+  private readonly config: KubernetesScaleActuatorConfig;
+  private readonly namespace: string;
+  private readonly apps: AppsV1Api;
+  private readonly core: CoreV1Api;
+  private readonly customObjects: CustomObjectsApi;
+  private readonly betweenReadAndWrite: ((resourceVersion: string) => Promise<void>) | undefined;
+
+  constructor(config: KubernetesScaleActuatorConfig, options: KubernetesScaleOptions = {}) {
+    this.config = config;
+    this.dryRun = config.dryRun;
+    const kubeConfig = options.kubeConfig ?? loadKubeConfig(config.auth);
+    const namespace = config.workload.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
+    if (namespace === undefined || namespace === '') {
+      throw new Error(
+        `${config.workload.kind} ${config.workload.name}: no namespace: set workload.namespace (the kubeconfig context and the in-cluster namespace file name none)`,
+      );
+    }
+    this.namespace = namespace.trim();
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.customObjects = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.betweenReadAndWrite = options.betweenReadAndWrite;
+  }
+
+  async current(): Promise<ActuatorState> {
+    const scale = await this.readScale();
+    return { replicas: scale.replicas, notices: [] };
+  }
+
+  async apply({ target, decision }: ActuationRequest): Promise<ActuationResult> {
+    const desired = decision.desired;
+    try {
+      const workload = await this.readWorkload();
+      if (workload.annotations[pausedAnnotation] === 'true') {
+        return { status: 'noop', code: 'Paused', detail: `${this.workloadName()} has ${pausedAnnotation}: "true"; left as it is` };
+      }
+      for (let attempt = 0; ; attempt++) {
+        const scale = await this.readScale();
+        if (scale.replicas === desired) {
+          return {
+            status: 'noop',
+            code: 'AlreadyAtDesired',
+            detail: `${this.workloadName()} is already at ${desired} replicas`,
+            replicasBefore: scale.replicas,
+            replicasAfter: scale.replicas,
+          };
+        }
+        if (this.betweenReadAndWrite !== undefined) await this.betweenReadAndWrite(scale.resourceVersion);
+        try {
+          await this.writeScale(desired, scale.resourceVersion);
+        } catch (error) {
+          if (error instanceof KubernetesCallError && error.status === 409 && attempt < this.config.conflictRetries) continue;
+          if (error instanceof KubernetesCallError && error.status === 409) {
+            return this.failure(`still conflicting after ${attempt + 1} attempts (409): someone else keeps changing ${this.workloadName()}`, scale.replicas, 'Conflict');
+          }
+          throw error;
+        }
+        const recordingProblems = await this.recordWhy(target, decision, scale.replicas, workload);
+        const verb = this.dryRun ? 'would scale' : 'scaled';
+        const retried = attempt === 0 ? '' : ` after ${attempt} conflict${attempt === 1 ? '' : 's'} (409)`;
+        const problems = recordingProblems.length === 0 ? '' : `; not recorded: ${recordingProblems.join('; ')}`;
+        return {
+          status: this.dryRun ? 'dryRun' : 'applied',
+          code: this.dryRun ? 'WouldScale' : 'Scaled',
+          detail: `${verb} ${this.workloadName()} from ${scale.replicas} to ${desired}${retried}${problems}`,
+          replicasBefore: scale.replicas,
+          replicasAfter: desired,
+        };
+      }
+    } catch (error) {
+      return this.failure(describeError(error), undefined, error instanceof KubernetesCallError && error.status !== undefined ? `Http${error.status}` : 'Unreachable');
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private failure(reason: string, replicasBefore: number | undefined, code: string): ActuationResult {
+    const result: ActuationResult = { status: 'failed', code, detail: `${this.workloadName()}: ${reason}` };
+    if (replicasBefore !== undefined) result.replicasBefore = replicasBefore;
+    return result;
+  }
+
+  private workloadName(): string {
+    const { kind, name } = this.config.workload;
+    return `${kind} ${this.namespace}/${name}`;
+  }
+
+  private customResource(): { group: string; version: string; plural: string } | undefined {
+    const { apiVersion, plural } = this.config.workload;
+    if (apiVersion === 'apps/v1') return undefined;
+    const [group = '', version = ''] = apiVersion.split('/');
+    // The schema requires plural for custom resources.
+    return { group, version, plural: plural ?? '' };
+  }
+
+  private async readScale(): Promise<ScaleState> {
+    const { name, kind } = this.config.workload;
+    const namespace = this.namespace;
+    const custom = this.customResource();
+    const scale: unknown = await this.call(`read the scale of ${this.workloadName()}`, (options) => {
+      if (custom !== undefined) return this.customObjects.getNamespacedCustomObjectScale({ ...custom, namespace, name }, options) as Promise<unknown>;
+      if (kind === 'Deployment') return this.apps.readNamespacedDeploymentScale({ name, namespace }, options);
+      return this.apps.readNamespacedStatefulSetScale({ name, namespace }, options);
+    });
+    return parseScale(scale, this.workloadName());
+  }
+
+  private async writeScale(replicas: number, resourceVersion: string): Promise<void> {
+    const { name, kind } = this.config.workload;
+    const namespace = this.namespace;
+    const custom = this.customResource();
+    // A resourceVersion inside a merge patch is a precondition: the apiserver answers 409 when the
+    // object changed since it was read. This keeps the RBAC at `patch` (no `update` needed).
+    const body = { metadata: { resourceVersion }, spec: { replicas } };
+    const write = { name, namespace, body, fieldManager: this.config.fieldManager, ...this.dryRunParameter() };
+    await this.call(`patch the scale of ${this.workloadName()}`, (options) => {
+      if (custom !== undefined) return this.customObjects.patchNamespacedCustomObjectScale({ ...custom, ...write }, options) as Promise<unknown>;
+      if (kind === 'Deployment') return this.apps.patchNamespacedDeploymentScale(write, options);
+      return this.apps.patchNamespacedStatefulSetScale(write, options);
+    }, mergePatchType);
+  }
+
+  private async readWorkload(): Promise<WorkloadIdentity> {
+    const { name, kind } = this.config.workload;
+    const namespace = this.namespace;
+    const custom = this.customResource();
+    const object: unknown = await this.call(`read ${this.workloadName()}`, (options) => {
+      if (custom !== undefined) return this.customObjects.getNamespacedCustomObject({ ...custom, namespace, name }, options) as Promise<unknown>;
+      if (kind === 'Deployment') return this.apps.readNamespacedDeployment({ name, namespace }, options);
+      return this.apps.readNamespacedStatefulSet({ name, namespace }, options);
+    });
+    const metadata = isRecord(object) && isRecord(object.metadata) ? (object.metadata as V1ObjectMeta) : {};
+    const identity: WorkloadIdentity = { annotations: metadata.annotations ?? {} };
+    if (metadata.uid !== undefined) identity.uid = metadata.uid;
+    if (metadata.resourceVersion !== undefined) identity.resourceVersion = metadata.resourceVersion;
+    return identity;
+  }
+
+  /**
+   * The annotation and the Event that say why the count changed. The scale is already written
+   * when these run, so a failure here is reported in the result, not turned into a failed actuation.
+   */
+  private async recordWhy(
+    target: ActuationTarget,
+    decision: ActuationRequest['decision'],
+    before: number,
+    workload: WorkloadIdentity,
+  ): Promise<string[]> {
+    const problems: string[] = [];
+    const at = new Date(decision.time * 1000);
+    const record = {
+      target: target.name,
+      time: at.toISOString(),
+      from: before,
+      to: decision.desired,
+      action: decision.action,
+      reasons: decision.reasons.map((entry) => entry.code),
+    };
+    const { name, kind, apiVersion } = this.config.workload;
+    const namespace = this.namespace;
+    const custom = this.customResource();
+    const body = { metadata: { annotations: { [lastDecisionAnnotation]: JSON.stringify(record) } } };
+    const write = { name, namespace, body, fieldManager: this.config.fieldManager, ...this.dryRunParameter() };
+    try {
+      await this.call(`annotate ${this.workloadName()}`, (options) => {
+        if (custom !== undefined) return this.customObjects.patchNamespacedCustomObject({ ...custom, ...write }, options) as Promise<unknown>;
+        if (kind === 'Deployment') return this.apps.patchNamespacedDeployment(write, options);
+        return this.apps.patchNamespacedStatefulSet(write, options);
+      }, mergePatchType);
+    } catch (error) {
+      problems.push(`annotation: ${describeError(error)}`);
+    }
+    const now = new Date();
+    const reasonName = decision.desired > before ? 'ScaledUp' : 'ScaledDown';
+    const involvedObject: Record<string, string> = { apiVersion, kind, name, namespace };
+    if (workload.uid !== undefined) involvedObject.uid = workload.uid;
+    try {
+      await this.call(`create an Event for ${this.workloadName()}`, (options) =>
+        this.core.createNamespacedEvent(
+          {
+            namespace,
+            ...this.dryRunParameter(),
+            body: {
+              metadata: { generateName: `${name}.lagpilot.` },
+              involvedObject,
+              reason: reasonName,
+              message: `target ${target.name}: ${before} -> ${decision.desired} replicas (${reasonCodes(decision)})`,
+              type: 'Normal',
+              source: { component: eventComponent },
+              reportingComponent: eventComponent,
+              reportingInstance: target.name,
+              action: 'Scale',
+              firstTimestamp: now,
+              lastTimestamp: now,
+              count: 1,
+            },
+          },
+          options,
+        ),
+      );
+    } catch (error) {
+      problems.push(`event: ${describeError(error)}`);
+    }
+    return problems;
+  }
+
+  private dryRunParameter(): { dryRun?: string } {
+    return this.dryRun ? { dryRun: 'All' } : {};
+  }
+
+  /**
+   * One apiserver call with the configured time limit. Errors become KubernetesCallError naming
+   * what was attempted, the HTTP status and the apiserver's own message.
+   */
+  private async call<T>(what: string, send: (options: ConfigurationOptions) => Promise<T>, contentType?: string): Promise<T> {
+    const timeoutMs = this.config.requestTimeout;
+    const limit: ObservableMiddleware = {
+      pre: (context) => {
+        context.setSignal(AbortSignal.timeout(timeoutMs));
+        if (contentType !== undefined) context.setHeaderParam('Content-Type', contentType);
+        return new Observable(Promise.resolve(context));
+      },
+      post: (response) => new Observable(Promise.resolve(response)),
+    };
+    try {
+      return await send({ middleware: [limit], middlewareMergeStrategy: 'append' });
+    } catch (error) {
+      if (error instanceof ApiException) {
+        throw new KubernetesCallError(`could not ${what}: apiserver answered ${error.code}${apiserverMessage(error.body)}`, error.code, error);
+      }
+      if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+        throw new KubernetesCallError(`could not ${what}: no answer from the apiserver within ${timeoutMs} ms`, undefined, error);
+      }
+      throw new KubernetesCallError(`could not ${what}: apiserver unreachable (${describeError(error)})`, undefined, error);
+    }
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function parseScale(scale: unknown, workloadName: string): ScaleState {
+  const metadata = isRecord(scale) && isRecord(scale.metadata) ? scale.metadata : {};
+  const spec = isRecord(scale) && isRecord(scale.spec) ? scale.spec : {};
+  const resourceVersion = metadata.resourceVersion;
+  if (typeof resourceVersion !== 'string') throw new KubernetesCallError(`the scale of ${workloadName} has no resourceVersion`, undefined);
+  // An absent spec.replicas is the API's default of 0 (omitempty).
+  const replicas = spec.replicas ?? 0;
+  if (typeof replicas !== 'number') throw new KubernetesCallError(`the scale of ${workloadName} has a non-numeric spec.replicas`, undefined);
+  return { replicas, resourceVersion };
+}
+
+/** The `message` of a Kubernetes Status body, when the error carries one. */
+function apiserverMessage(body: unknown): string {
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return body === '' ? '' : `: ${body.slice(0, 300)}`;
+    }
+  }
+  if (isRecord(parsed) && typeof parsed.message === 'string') return `: ${parsed.message}`;
+  return '';
+}

@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import type { Decision } from '../policies/types.ts';
+import { ActuatorConfigError, createActuator } from './registry.ts';
+import { RecordingActuator } from './dry-run.ts';
+import { KubernetesScaleActuator } from './kubernetes-scale.ts';
+import { LocalProcessActuator } from './local-process.ts';
+import { WebhookActuator } from './webhook.ts';
+
+function decision(current: number, desired: number): Decision {
+  return { time: 1_700_000_000, current, desired, action: desired > current ? 'scaleUp' : 'scaleDown', reasons: [], recommendations: [] };
+}
+
+describe('actuator registry', function () {
+  it('builds each kind from its config section, with the section\'s defaults', function () {
+    expect(createActuator({ kind: 'dryRun' })).to.be.instanceOf(RecordingActuator);
+    const local = createActuator({ kind: 'localProcess', command: process.execPath });
+    expect(local).to.be.instanceOf(LocalProcessActuator);
+    expect(local.dryRun).to.equal(false);
+    const webhook = createActuator({ kind: 'webhook', url: 'http://127.0.0.1:9/decisions', secret: 'a-secret-of-16-chars', dryRun: true });
+    expect(webhook).to.be.instanceOf(WebhookActuator);
+    expect(webhook.dryRun).to.equal(true);
+  });
+
+  it('builds a Kubernetes actuator from a kubeconfig file', function () {
+    const kube = createActuator({
+      kind: 'kubernetesScale',
+      auth: { from: 'kubeconfig', path: new URL('./testdata/kubeconfig.yaml', import.meta.url).pathname },
+      workload: { kind: 'Deployment', name: 'orders-consumer' },
+    });
+    expect(kube).to.be.instanceOf(KubernetesScaleActuator);
+  });
+
+  it('refuses an unknown kind and names the known ones', function () {
+    expect(() => createActuator({ kind: 'ansible' })).to.throw(ActuatorConfigError, /unknown actuator kind "ansible" \(one of: dryRun, kubernetesScale, localProcess, webhook\)/);
+    expect(() => createActuator({})).to.throw(ActuatorConfigError, /no kind/);
+  });
+
+  it('refuses a section its own schema rejects, naming each field', function () {
+    expect(() => createActuator({ kind: 'webhook', url: 'ftp://example.invalid/', secret: 'short' })).to.throw(
+      ActuatorConfigError,
+      /invalid webhook actuator config: url: must be an http:\/\/ or https:\/\/ URL; secret: /,
+    );
+    expect(() => createActuator({ kind: 'kubernetesScale', workload: { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaNodePool', name: 'pool', namespace: 'kafka' } })).to.throw(
+      ActuatorConfigError,
+      /workload.plural: set plural for the custom resource kind KafkaNodePool/,
+    );
+    expect(() => createActuator({ kind: 'kubernetesScale', workload: { kind: 'DaemonSet', name: 'agent', namespace: 'ops' } })).to.throw(
+      ActuatorConfigError,
+      /workload.kind: apps\/v1 kind must be Deployment or StatefulSet, not "DaemonSet"/,
+    );
+    expect(() => createActuator({ kind: 'localProcess', command: 'worker', stopTimeout: 'soon' })).to.throw(ActuatorConfigError, /stopTimeout/);
+  });
+
+  it('refuses a Kubernetes workload without a namespace when the context names none', function () {
+    expect(() =>
+      createActuator({
+        kind: 'kubernetesScale',
+        auth: { from: 'kubeconfig', path: new URL('./testdata/kubeconfig-no-namespace.yaml', import.meta.url).pathname },
+        workload: { kind: 'StatefulSet', name: 'brokers' },
+      }),
+    ).to.throw(/StatefulSet brokers: no namespace/);
+  });
+});
+
+describe('dryRun actuator', function () {
+  it('reports what it would do, and nothing the second time', async function () {
+    const actuator = new RecordingActuator();
+    const target = { name: 'orders' };
+    const first = await actuator.apply({ target, decision: decision(2, 5) });
+    expect(first).to.include({ status: 'dryRun', replicasBefore: 2, replicasAfter: 5 });
+    const second = await actuator.apply({ target, decision: decision(2, 5) });
+    expect(second).to.include({ status: 'noop', code: 'AlreadyAtDesired' });
+    expect((await actuator.current(target)).replicas).to.equal(5);
+  });
+});
