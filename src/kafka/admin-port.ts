@@ -172,6 +172,8 @@ export interface KafkaAdminPort {
   fetchCommittedOffsets(groupIds: string[]): Promise<Map<string, CommittedOffset[]>>;
   /** Offsets of many partitions, in one ListOffsets request per leader broker. */
   listOffsets(partitions: TopicPartition[], spec: OffsetSpec): Promise<ListedOffset[]>;
+  /** Names of all topics but Kafka's internal ones, sorted: what a topic pattern is matched against. */
+  listTopics(): Promise<string[]>;
   /** Metadata of the named topics only. Fails with UNKNOWN_TOPIC naming any that do not exist. */
   describeTopics(topics: string[]): Promise<TopicDescription[]>;
   /**

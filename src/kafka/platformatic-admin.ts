@@ -344,6 +344,13 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
     });
   }
 
+  async listTopics(): Promise<string[]> {
+    return this.#run('listTopics', 'all topics', async () => {
+      const names = await this.#admin.listTopics({ includeInternals: false });
+      return [...names].sort();
+    });
+  }
+
   async describeTopics(topics: string[]): Promise<TopicDescription[]> {
     return this.#run('describeTopics', `topics ${topics.join(', ')}`, async () => {
       if (topics.length === 0) return [];
