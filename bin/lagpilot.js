@@ -2,7 +2,7 @@
 // lagpilot's command-line entry. lagpilot runs its TypeScript sources directly on Node.js 24
 // (built-in type stripping). When this file is started by an older Node (e.g. a system Node
 // picked up by the shebang), it re-runs itself on the Node 24 the project pins in node_modules.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,11 @@ if (major >= 24) {
     console.error(`lagpilot needs Node.js 24 (this is ${process.version}); run "npm ci" to install the pinned one.`);
     process.exit(1);
   }
-  const result = spawnSync(pinnedNode, [cliPath, ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(result.status ?? 1);
+  const child = spawn(pinnedNode, [cliPath, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Pass stop signals on: `lagpilot run` shuts down gracefully on them, and without this a
+  // SIGTERM sent to this wrapper would end it alone and leave the daemon running.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+    process.on(signal, () => { child.kill(signal); });
+  }
+  child.on('exit', (code, signal) => { process.exit(code ?? (signal === null ? 1 : 128)); });
 }
