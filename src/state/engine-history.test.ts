@@ -59,6 +59,16 @@ describe('engine history in a state store', () => {
     expect(fromStore).to.deep.equal(inMemory);
   });
 
+  it('reads back far enough in the journal to find every scale event in the window', async () => {
+    const store = new MemoryStateStore();
+    const base = decide(config, signalsAt(0, 2), emptyHistory).decision;
+    await store.appendDecision('orders', { ...base, time: 5_000, current: 12, desired: 3, action: 'scaleDown' });
+    // Evaluations every second since: 500 decisions that changed nothing.
+    for (let time = 5_001; time <= 5_500; time += 1) await store.appendDecision('orders', { ...base, time, current: 3, desired: 3, action: 'none' });
+    const history = await loadScalingHistory(store, 'orders', config, 5_501);
+    expect(history.events).to.deep.equal([{ time: 5_000, from: 12, to: 3 }]);
+  });
+
   it('lets exactly one replica apply a decision', async () => {
     const backend = new MemoryBackend();
     const decision = decide(config, signalsAt(12, 2), emptyHistory).decision;

@@ -10,8 +10,9 @@ import type { ScaleEvent, ScalingHistory } from '../policies/safety/stage.ts';
 import type { Decision } from '../policies/types.ts';
 import type { CooldownKind, StateStore } from './store.ts';
 
-/** Journal entries read back to find recent scale events. */
-const journalDepthForEvents = 200;
+/** Journal entries read back first to find recent scale events; doubled until they reach back far enough. */
+const firstJournalRead = 200;
+const longestJournalRead = 100_000;
 
 export function recommendationWindowSeconds(config: EngineConfig): number {
   return Math.max(config.safety.scaleUpStabilizationSeconds, config.safety.scaleDownStabilizationSeconds);
@@ -20,7 +21,13 @@ export function recommendationWindowSeconds(config: EngineConfig): number {
 export async function loadScalingHistory(store: StateStore, target: string, config: EngineConfig, now: number): Promise<ScalingHistory> {
   const recommendations = (await store.recommendations(target, now - recommendationWindowSeconds(config))).filter((entry) => entry.time < now);
   const oldestEvent = now - eventHistorySeconds(config.safety);
-  const events: ScaleEvent[] = (await store.recentDecisions(target, journalDepthForEvents))
+  let decisions = await store.recentDecisions(target, firstJournalRead);
+  for (let count = firstJournalRead * 2; count <= longestJournalRead; count *= 2) {
+    const oldestRead = decisions.at(-1);
+    if (decisions.length < count / 2 || oldestRead === undefined || oldestRead.time <= oldestEvent) break;
+    decisions = await store.recentDecisions(target, count);
+  }
+  const events: ScaleEvent[] = decisions
     .filter((decision) => decision.action !== 'none' && decision.time > oldestEvent && decision.time < now)
     .map((decision) => ({ time: decision.time, from: decision.current, to: decision.desired }))
     .reverse();
