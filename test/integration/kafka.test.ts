@@ -252,7 +252,8 @@ describe('Kafka cluster of three brokers (kafka3)', function () {
 
       await stopBroker(stoppedBroker);
       try {
-        const view = await describeCluster(cluster.bootstrap.split(','));
+        const liveAddresses = cluster.brokers.filter((broker) => broker.nodeId !== stoppedBroker).map((broker) => `127.0.0.1:${broker.port}`);
+        const view = await describeCluster(liveAddresses);
         expect(view.brokerIds, 'live brokers with one stopped').to.deep.equal([1, 3]);
 
         // acks=all succeeds: two in-sync replicas remain, which min.insync.replicas=2 requires.
