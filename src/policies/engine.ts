@@ -2,7 +2,7 @@
 // daemon and the simulator call this same function; they differ only in where the signals come
 // from, where the history is kept and what applies the decision.
 import { capacityEstimate, markEvaluation, measureCapacity, updateMeasurement } from './capacity.ts';
-import type { CapacityEstimate } from './capacity.ts';
+import type { CapacityEstimate, CapacityMeasurement } from './capacity.ts';
 import { eventHistorySeconds } from './config.ts';
 import type { EngineConfig } from './config.ts';
 import { combineRecommendations } from './combine.ts';
@@ -14,7 +14,8 @@ import { pruneRecommendations } from './safety/stabilization.ts';
 import type { ScaleEvent, ScalingHistory, TimedRecommendation } from './safety/stage.ts';
 import { evaluateSchedulePolicy } from './schedule.ts';
 import { evaluateThroughputPolicy } from './throughput.ts';
-import type { Decision, Recommendation, ScalingSignals } from './types.ts';
+import { reason, round } from './types.ts';
+import type { Decision, Evidence, Reason, Recommendation, ScalingSignals } from './types.ts';
 
 export interface Evaluation {
   decision: Decision;
@@ -37,6 +38,21 @@ export function evaluatePolicies(config: EngineConfig, signals: ScalingSignals, 
   return recommendations;
 }
 
+function capacityReason(capacity: CapacityEstimate, measured: CapacityMeasurement | undefined, sampleEvidence: Evidence): Reason {
+  if (capacity.source === 'measured' && measured !== undefined) {
+    return reason('capacity', 'CapacityMeasured', `${round(capacity.perReplica)} msg/s per replica, measured in ${measured.samples} saturated windows`, {
+      perReplica: round(capacity.perReplica),
+      samples: measured.samples,
+      measuredAt: measured.time,
+      ...sampleEvidence,
+    });
+  }
+  return reason('capacity', 'CapacityConfigured', `${round(capacity.perReplica)} msg/s per replica as configured (no saturated window measured yet)`, {
+    perReplica: round(capacity.perReplica),
+    ...sampleEvidence,
+  });
+}
+
 export function decide(config: EngineConfig, signals: ScalingSignals, history: ScalingHistory): Evaluation {
   const sample = measureCapacity(history.lastEvaluation, signals, config.safety.rebalancePauseSeconds);
   const measuredCapacity = config.throughput.measureCapacity ? updateMeasurement(history.measuredCapacity, sample.perReplica, signals.time) : undefined;
@@ -52,8 +68,9 @@ export function decide(config: EngineConfig, signals: ScalingSignals, history: S
   maxReplicas = Math.max(maxReplicas, minReplicas);
 
   const policyReasons = recommendations.flatMap((recommendation) => recommendation.reasons);
+  const capacityReasons = capacity === null ? [] : [capacityReason(capacity, measuredCapacity, sample.evidence)];
   const draft = runSafetyPipeline(
-    { current: signals.currentReplicas, desired: combined.replicas, reasons: [...policyReasons, ...combined.reasons] },
+    { current: signals.currentReplicas, desired: combined.replicas, reasons: [...capacityReasons, ...policyReasons, ...combined.reasons] },
     { config: config.safety, signals, history, minReplicas, maxReplicas },
   );
   const action = draft.desired > draft.current ? 'scaleUp' : draft.desired < draft.current ? 'scaleDown' : 'none';
