@@ -1,5 +1,5 @@
 // The real `lagpilot run` process: it starts, serves /healthz, /readyz (against the real Kafka
-// and Redis of the local environment) and /metrics, and shuts down cleanly on SIGTERM and SIGINT.
+// Redis and Prometheus of the local environment) and /metrics, and shuts down cleanly on SIGTERM and SIGINT.
 // `validate-config` and `run` refuse an invalid file with exit code 2 and one line per problem.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +11,7 @@ import { ensureService } from '../env/environment.ts';
 import { repoRoot } from '../env/paths.ts';
 import { freeLoopbackPort } from '../env/ports.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
+import type { PrometheusDetails } from '../env/services/prometheus.ts';
 import type { RedisDetails } from '../env/services/redis.ts';
 
 const cliPath = join(repoRoot, 'src', 'cli.ts');
@@ -83,11 +84,13 @@ interface ReadinessBody { ready: boolean; failing: string[]; checks: { name: str
 describe('lagpilot run (the real process)', function () {
   let kafka: KafkaDetails;
   let redis: RedisDetails;
+  let prometheus: PrometheusDetails;
   const running: DaemonProcess[] = [];
 
   before(async function () {
     kafka = await ensureService<KafkaDetails>('kafka');
     redis = await ensureService<RedisDetails>('redis');
+    prometheus = await ensureService<PrometheusDetails>('prometheus');
   });
 
   afterEach(function () {
@@ -106,6 +109,9 @@ ${extraClusters}
 redis:
   url: ${redis.url}
   keyPrefix: "lagpilot-daemon-test:"
+prometheus:
+  url: ${prometheus.url}
+  timeout: 2s
 targets:
   - name: orders
     cluster: local
@@ -141,7 +147,7 @@ shutdown: {deadline: 5s}
       await sleep(100);
     }
     expect(readiness?.status, JSON.stringify(readiness?.body)).to.equal(200);
-    expect(readiness?.body.checks.map((check) => [check.name, check.ok])).to.deep.equal([['kafka:local', true], ['redis', true]]);
+    expect(readiness?.body.checks.map((check) => [check.name, check.ok])).to.deep.equal([['kafka:local', true], ['redis', true], ['prometheus', true]]);
 
     await sleep(700);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
