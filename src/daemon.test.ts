@@ -93,3 +93,28 @@ describe('daemon', () => {
     expect(tick?.fields).to.include({ component: 'scheduler', target: 'orders', consumerGroup: 'g', cluster: 'main' });
   });
 });
+
+describe('daemon logging', () => {
+  it('logs the effective config at debug level with every secret redacted', async () => {
+    const { Writable } = await import('node:stream');
+    const { createLogger } = await import('./logging/logger.ts');
+    let output = '';
+    const stream = new Writable({ write(chunk: Buffer, _encoding, done) { output += chunk.toString(); done(); } });
+    const logger = createLogger({ level: 'debug', stream });
+    const daemon = await startDaemon({
+      config: config(`
+server: {host: 127.0.0.1, port: 0}
+clusters:
+  - {name: main, bootstrap: ["127.0.0.1:9"], sasl: {mechanism: plain, username: u, password: hunter2}}
+prometheus: {url: "http://127.0.0.1:9", headers: {Authorization: "Bearer hunter2"}}
+`),
+      logger,
+      version: 'test',
+    });
+    await daemon.stop();
+    await logger.close();
+    const effective = output.split('\n').find((line) => line.includes('"effective config"'));
+    expect(effective).to.include('"sasl":"[REDACTED]"').and.to.include('"Authorization":"[REDACTED]"');
+    expect(output).not.to.include('hunter2');
+  });
+});

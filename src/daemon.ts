@@ -57,6 +57,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const { config } = options;
   const logger = options.logger.child({ component: 'daemon' });
   const clock = options.clock ?? systemClock;
+  // The whole effective config (defaults included) answers "what is it really running with?";
+  // the logger redacts its secrets (SASL, passwords in URLs, Authorization headers).
+  logger.debug('effective config', { config });
   const registry = createMetricsRegistry(options.version);
   const readiness = new ReadinessChecks();
   const closers: { name: string; close: () => Promise<void> }[] = [];
