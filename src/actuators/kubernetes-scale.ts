@@ -128,7 +128,7 @@ export class KubernetesScaleActuator implements Actuator {
         } catch (error) {
           if (error instanceof KubernetesCallError && error.status === 409 && attempt < this.config.conflictRetries) continue;
           if (error instanceof KubernetesCallError && error.status === 409) {
-            return this.failure(`still conflicting after ${attempt + 1} attempts (409): someone else keeps changing ${this.workloadName()}`, scale.replicas, 'Conflict');
+            return this.failure(`${this.workloadName()}: still conflicting after ${attempt + 1} attempts (409): someone else keeps changing ${this.workloadName()}`, scale.replicas, 'Conflict');
           }
           throw error;
         }
@@ -145,7 +145,8 @@ export class KubernetesScaleActuator implements Actuator {
         };
       }
     } catch (error) {
-      return this.failure(describeError(error), undefined, error instanceof KubernetesCallError && error.status !== undefined ? `Http${error.status}` : 'Unreachable');
+      if (error instanceof KubernetesCallError) return this.failure(error.message, undefined, error.status === undefined ? 'Unreachable' : `Http${error.status}`);
+      return this.failure(`${this.workloadName()}: ${describeError(error)}`, undefined, 'Unexpected');
     }
   }
 
@@ -154,7 +155,7 @@ export class KubernetesScaleActuator implements Actuator {
   }
 
   private failure(reason: string, replicasBefore: number | undefined, code: string): ActuationResult {
-    const result: ActuationResult = { status: 'failed', code, detail: `${this.workloadName()}: ${reason}` };
+    const result: ActuationResult = { status: 'failed', code, detail: reason };
     if (replicasBefore !== undefined) result.replicasBefore = replicasBefore;
     return result;
   }
