@@ -3,6 +3,7 @@
 // misspelled option that is silently ignored is worse than a refusal.
 import { z } from 'zod';
 import { clustersSchema } from './schema/clusters.ts';
+import { leaderElectionSchema } from './schema/leader-election.ts';
 import { logSchema } from './schema/log.ts';
 import { prometheusSchema } from './schema/prometheus.ts';
 import { redisSchema } from './schema/redis.ts';
@@ -19,10 +20,14 @@ export const configSchema = z
     prometheus: prometheusSchema.optional(),
     targets: targetsSchema,
     shutdown: shutdownSchema.prefault({}),
+    leaderElection: leaderElectionSchema.prefault({}),
   })
   .superRefine((config, context) => {
     reportDuplicates(config.clusters.map((cluster) => cluster.name), 'clusters', 'cluster', context);
     reportDuplicates(config.targets.map((target) => target.name), 'targets', 'target', context);
+    if (config.leaderElection.backend === 'redis' && config.redis === undefined) {
+      context.addIssue({ code: 'custom', path: ['leaderElection', 'backend'], message: 'the redis backend needs the redis section (its url)' });
+    }
     const clusterNames = new Set(config.clusters.map((cluster) => cluster.name));
     config.targets.forEach((target, index) => {
       if (!clusterNames.has(target.cluster)) {
@@ -58,3 +63,4 @@ export type { ClusterConfig } from './schema/clusters.ts';
 export type { TargetConfig } from './schema/targets.ts';
 export type { RedisConfig } from './schema/redis.ts';
 export type { PrometheusConfig } from './schema/prometheus.ts';
+export type { LeaderElectionConfig } from './schema/leader-election.ts';
