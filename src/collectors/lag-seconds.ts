@@ -80,9 +80,10 @@ export function estimateLagSeconds(history: readonly OffsetPoint[], resumeOffset
   if (before === undefined) {
     return { seconds: Math.max(0, (nowMs - after.timeMs) / 1000), quality: 'lower-bound' };
   }
-  // Offsets [before.offset, after.offset) were appended in (before.timeMs, after.timeMs]; the
-  // message at before.offset came first, so it counts from just after before.timeMs.
-  const fraction = Number(resumeOffset - before.offset + 1n) / Number(after.offset - before.offset);
+  // Offsets [before.offset, after.offset) were appended in (before.timeMs, after.timeMs]. At a
+  // steady rate the k-th of n lands in the middle of its k-th share of the interval, which also
+  // bounds the error of a lone message by half the interval.
+  const fraction = (Number(resumeOffset - before.offset) + 0.5) / Number(after.offset - before.offset);
   const appendedAtMs = before.timeMs + fraction * (after.timeMs - before.timeMs);
   return { seconds: Math.max(0, (nowMs - appendedAtMs) / 1000), quality: 'interpolated' };
 }
