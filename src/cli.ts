@@ -32,6 +32,15 @@ function summary(path: string, config: LagpilotConfig): string {
 }
 
 async function run(configPath: string): Promise<void> {
+  // Signals are taken from the first moment: a SIGTERM that arrives while modules load or the
+  // daemon starts (a pod deleted right after its creation) still gets a graceful stop, once
+  // there is something to stop.
+  let signalBeforeStart: NodeJS.Signals | undefined;
+  let onSignal = (signal: NodeJS.Signals): void => { signalBeforeStart ??= signal; };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => { onSignal(signal); });
+  }
+
   const config = await loadOrExit(configPath);
   const { createLogger, errorMessage } = await import('./logging/logger.ts');
   const { startDaemon } = await import('./daemon.ts');
@@ -49,6 +58,7 @@ async function run(configPath: string): Promise<void> {
     mainLogger.error('lagpilot could not start', { error: errorMessage(error) });
     return exit(exitCodes.failure);
   }
+  const runningDaemon = daemon;
 
   let shuttingDown = false;
   const shutDown = async (signal: NodeJS.Signals): Promise<void> => {
@@ -58,7 +68,7 @@ async function run(configPath: string): Promise<void> {
     }
     shuttingDown = true;
     mainLogger.info('shutdown requested', { signal, deadline: formatDurationMillis(config.shutdown.deadline) });
-    const result = await daemon.stop();
+    const result = await runningDaemon.stop();
     if (result.clean) {
       mainLogger.info('shutdown complete');
       await exit(exitCodes.ok);
@@ -66,9 +76,8 @@ async function run(configPath: string): Promise<void> {
     mainLogger.error('shutdown incomplete', { problems: result.problems });
     await exit(exitCodes.failure);
   };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => { void shutDown(signal); });
-  }
+  onSignal = (signal) => { void shutDown(signal); };
+  if (signalBeforeStart !== undefined) await shutDown(signalBeforeStart);
   // Ticks and requests catch their own errors; anything reaching here is a bug, and a daemon in
   // an unknown state should restart rather than keep scaling things.
   const fatal = (error: unknown): void => {
