@@ -218,3 +218,67 @@ export async function consumeWithConsoleConsumer(
   }
   return values;
 }
+
+/** The summary line of ProducerPerformance. */
+export interface ProducerPerformanceSummary {
+  recordsSent: number;
+  recordsPerSecond: number;
+  megabytesPerSecond: number;
+  averageLatencyMs: number;
+  maxLatencyMs: number;
+  p50LatencyMs: number;
+  p95LatencyMs: number;
+  p99LatencyMs: number;
+  p999LatencyMs: number;
+}
+
+const producerPerformanceSummary =
+  /^(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th\.$/m;
+
+/** Parses the last line ProducerPerformance prints ("5000 records sent, 3076.9 records/sec …"). */
+export function parseProducerPerformance(stdout: string): ProducerPerformanceSummary {
+  const match = producerPerformanceSummary.exec(stdout);
+  if (match === null) throw new Error(`ProducerPerformance printed no summary line:\n${stdout}`);
+  const [recordsSent, recordsPerSecond, megabytesPerSecond, average, max, p50, p95, p99, p999] = match.slice(1).map(Number) as [
+    number, number, number, number, number, number, number, number, number,
+  ];
+  return {
+    recordsSent,
+    recordsPerSecond,
+    megabytesPerSecond,
+    averageLatencyMs: average,
+    maxLatencyMs: max,
+    p50LatencyMs: p50,
+    p95LatencyMs: p95,
+    p99LatencyMs: p99,
+    p999LatencyMs: p999,
+  };
+}
+
+/**
+ * Writes `records` records of `recordSize` bytes to a topic with Kafka's ProducerPerformance,
+ * as fast as it can unless `recordsPerSecond` is given; `producerProperties` go to the producer
+ * (e.g. { acks: 'all' }). Returns its summary.
+ */
+export async function runProducerPerformance(
+  target: KafkaToolsTarget,
+  options: { topic: string; records: number; recordSize: number; recordsPerSecond?: number; producerProperties?: Record<string, string>; timeoutMs?: number },
+): Promise<ProducerPerformanceSummary> {
+  // ProducerPerformance (argparse4j) takes all properties after one --command-property; a
+  // repeated flag would keep only the last.
+  const properties = Object.entries(options.producerProperties ?? {}).map(([key, value]) => `${key}=${value}`);
+  const run = await runKafkaTool(
+    target,
+    kafkaToolClasses.producerPerformance,
+    [
+      '--topic', options.topic,
+      '--num-records', String(options.records),
+      '--record-size', String(options.recordSize),
+      '--throughput', String(options.recordsPerSecond ?? -1),
+      '--bootstrap-server', target.bootstrap,
+      ...(properties.length === 0 ? [] : ['--command-property', ...properties]),
+    ],
+    { timeoutMs: options.timeoutMs ?? 120_000 },
+  );
+  return parseProducerPerformance(run.stdout);
+}

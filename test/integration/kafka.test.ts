@@ -13,6 +13,8 @@ import {
   describeConsumerGroupOffsets,
   listConsumerGroupTypes,
   parseConsumerGroupDescribe,
+  parseProducerPerformance,
+  runProducerPerformance,
   type ConsumerGroupOffsetRow,
 } from './kafka-tools.ts';
 
@@ -199,6 +201,53 @@ describe('Kafka (one KRaft node of the local environment)', function () {
     const byClient = await committedOffsetsByClient(admin, groupId, topic);
     expect([...byTool].sort(([a], [b]) => a - b)).to.deep.equal([[0, 10], [1, 10]]);
     expect([...byClient].sort(([a], [b]) => a - b)).to.deep.equal([[0, 10], [1, 10]]);
+  });
+});
+
+describe("Kafka's tools against the one-node Kafka", function () {
+  let cluster: KafkaDetails;
+
+  before(async function () {
+    this.timeout(300_000);
+    cluster = await ensureService<KafkaDetails>('kafka');
+  });
+
+  it('ProducerPerformance writes the records it reports, as the client counts them', async function () {
+    const topic = uniqueName('lagpilot-it-perf');
+    const kafka = kafkaClient(cluster);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
+      const summary = await runProducerPerformance(cluster, { topic, records: 5_000, recordSize: 100, producerProperties: { acks: 'all' } });
+      expect(summary.recordsSent).to.equal(5_000);
+      expect(summary.recordsPerSecond).to.be.greaterThan(0);
+      const offsets = await admin.fetchTopicOffsets(topic);
+      expect(sum(offsets.map((partition) => Number(partition.high)))).to.equal(5_000);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
+describe('ProducerPerformance output', function () {
+  it('parses the summary line', function () {
+    const stdout = '5000 records sent, 3076.923077 records/sec (0.29 MB/sec), 525.61 ms avg latency, 1128.00 ms max latency, 506 ms 50th, 671 ms 95th, 687 ms 99th, 702 ms 99.9th.\n';
+    expect(parseProducerPerformance(stdout)).to.deep.equal({
+      recordsSent: 5000,
+      recordsPerSecond: 3076.923077,
+      megabytesPerSecond: 0.29,
+      averageLatencyMs: 525.61,
+      maxLatencyMs: 1128,
+      p50LatencyMs: 506,
+      p95LatencyMs: 671,
+      p99LatencyMs: 687,
+      p999LatencyMs: 702,
+    });
+  });
+
+  it('fails when there is no summary line', function () {
+    expect(() => parseProducerPerformance('Option --producer-props has been deprecated\n')).to.throw(/no summary line/);
   });
 });
 
