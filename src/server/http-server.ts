@@ -3,11 +3,13 @@
 //   GET  /readyz                  200 when every dependency answers, else 503 naming the failing
 //   GET  /metrics                 Prometheus text format from the daemon's private registry
 //   POST /webhooks/alertmanager   Alertmanager webhook deliveries
+//   GET  /api/decisions?target=   a target's newest decisions from the journal
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { errorMessage, type Logger } from '../logging/logger.ts';
 import type { AlertmanagerWebhook } from './alertmanager-webhook.ts';
+import { queryDecisions, type DecisionsSource } from './decisions-api.ts';
 import type { ReadinessChecks } from './readiness.ts';
 
 export interface HttpServerOptions {
@@ -17,6 +19,8 @@ export interface HttpServerOptions {
   registry: Registry;
   readiness: ReadinessChecks;
   alertmanagerWebhook: AlertmanagerWebhook;
+  /** The decision journal behind /api/decisions; without it the endpoint answers 503. */
+  decisions?: DecisionsSource;
   logger: Logger;
 }
 
@@ -76,7 +80,8 @@ async function closeServer(server: Server, deadlineMillis: number): Promise<void
 }
 
 async function handle(request: IncomingMessage, response: ServerResponse, options: HttpServerOptions): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const path = url.pathname;
   const method = request.method ?? 'GET';
   const reading = method === 'GET' || method === 'HEAD';
   switch (path) {
@@ -116,6 +121,16 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
         return;
       }
       sendJson(response, 200, { received: result.alerts });
+      return;
+    }
+    case '/api/decisions': {
+      if (!reading) { sendMethodNotAllowed(response, 'GET, HEAD'); return; }
+      if (options.decisions === undefined) {
+        sendJson(response, 503, { error: 'this process has no decision journal' });
+        return;
+      }
+      const reply = await queryDecisions(url.searchParams, options.decisions);
+      sendJson(response, reply.status, reply.body);
       return;
     }
     default:
