@@ -164,10 +164,15 @@ describe('with the system clock', () => {
       registry,
     });
     scheduler.start();
-    await new Promise((resolveWait) => setTimeout(resolveWait, 110));
+    // Waits for ticks rather than for a fixed time: on a loaded machine timers fire late.
+    const giveUpAt = Date.now() + 10_000;
+    while (ticks < 3 && Date.now() < giveUpAt) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+    expect(ticks).to.be.at.least(3);
     const before = performance.now();
     expect(await scheduler.stop(1000)).to.deep.equal({ abandoned: [] });
-    expect(performance.now() - before).to.be.below(100);
-    expect(ticks).to.be.within(4, 7);
+    expect(performance.now() - before).to.be.below(500);
+    const ticksAtStop = ticks;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    expect(ticks).to.equal(ticksAtStop);
   });
 });
