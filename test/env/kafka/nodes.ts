@@ -100,8 +100,14 @@ function propertiesFor(spec: KafkaNodeSpec): Record<string, string | number> {
     properties['advertised.listeners'] = `PLAINTEXT://127.0.0.1:${spec.brokerPort ?? 0}`;
     properties['inter.broker.listener.name'] = 'PLAINTEXT';
   }
-  const roleSettings = spec.role === 'broker' ? {} : controllerSettings;
-  return { ...testSettings, ...roleSettings, ...properties, ...spec.settings, ...(spec.role === 'broker' ? {} : spec.controllerSettings) };
+  const isController = spec.role !== 'broker';
+  return {
+    ...testSettings,
+    ...(isController ? controllerSettings : {}),
+    ...properties,
+    ...spec.settings,
+    ...(isController ? spec.controllerSettings : {}),
+  };
 }
 
 function renderProperties(properties: Record<string, string | number>): string {
