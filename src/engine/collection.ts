@@ -145,9 +145,16 @@ function isCollectionResult(value: unknown): value is CollectionResult {
 /** The last collection of each target, for /metrics and the policies. */
 export class LastCollections {
   readonly #byTarget = new Map<string, TargetCollection>();
+  #version = 0;
+
+  /** Grows with every change, so readers can tell whether what they derived is current. */
+  get version(): number {
+    return this.#version;
+  }
 
   record(collection: TargetCollection): void {
     this.#byTarget.set(collection.target, collection);
+    this.#version += 1;
   }
 
   get(target: string): TargetCollection | undefined {
@@ -160,6 +167,10 @@ export class LastCollections {
 
   /** Forgets targets no longer configured. */
   retain(targets: ReadonlySet<string>): void {
-    for (const name of this.#byTarget.keys()) if (!targets.has(name)) this.#byTarget.delete(name);
+    for (const name of this.#byTarget.keys()) {
+      if (targets.has(name)) continue;
+      this.#byTarget.delete(name);
+      this.#version += 1;
+    }
   }
 }
