@@ -1,4 +1,4 @@
-// The real `lagpilot run` process: it starts, serves /healthz, /readyz (against the real Kafka
+// The real `lagpilot run` process: it starts, serves /healthz, /readyz (against the real Kafka,
 // Redis and Prometheus of the local environment) and /metrics, and shuts down cleanly on SIGTERM and SIGINT.
 // `validate-config` and `run` refuse an invalid file with exit code 2 and one line per problem.
 import { expect } from 'chai';
@@ -149,8 +149,13 @@ shutdown: {deadline: 5s}
     expect(readiness?.status, JSON.stringify(readiness?.body)).to.equal(200);
     expect(readiness?.body.checks.map((check) => [check.name, check.ok])).to.deep.equal([['kafka:local', true], ['redis', true], ['prometheus', true]]);
 
-    await sleep(700);
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // Ticks every 200 ms: three ok ticks come within a second, or within 10 s on a loaded machine.
+    let metrics = '';
+    for (let attempt = 0; attempt < 100; attempt++) {
+      metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      if (Number(/^lagpilot_ticks_total\{target="orders",outcome="ok"\} (\d+)$/m.exec(metrics)?.[1]) >= 3) break;
+      await sleep(100);
+    }
     expect(metrics).to.match(/^lagpilot_build_info\{version="0\.1\.0",node_version="v24\.[0-9.]+"\} 1$/m);
     expect(metrics).to.match(/^process_resident_memory_bytes \d+/m);
     const okTicks = Number(/^lagpilot_ticks_total\{target="orders",outcome="ok"\} (\d+)$/m.exec(metrics)?.[1]);
