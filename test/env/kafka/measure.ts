@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { service as kafkaService, startSingleNodeKafka } from '../services/kafka.ts';
 import { service as kafka3Service, startKafka3Cluster } from '../services/kafka3.ts';
+import { withClassArchive } from './class-archive.ts';
 import { installKafka } from './install.ts';
 
 function residentMebibytes(pid: number): number {
@@ -56,7 +57,7 @@ function measureColdInstall(): void {
     const elapsed = Date.now() - startedAt;
     if (result.status !== 0) throw new Error(`cold install failed:\n${result.stdout}${result.stderr}`);
     const downloaded = spawnSync('du', ['-sm', join(scratch, 'm2'), join(scratch, 'cache')], { encoding: 'utf8' }).stdout.trim();
-    console.log(`cold install (empty cache, empty Maven repository): ${seconds(elapsed)}\n${downloaded.replace(/^/gm, '  MiB ')}`);
+    console.log(`cold install (empty cache, empty Maven repository): ${seconds(elapsed)}\n${result.stdout.trimEnd()}\n${downloaded.replace(/^/gm, '  MiB ')}`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -98,7 +99,11 @@ async function measureWarmStarts(starts: number): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--install-only')) {
-    await installKafka();
+    const startedAt = Date.now();
+    const installation = await installKafka();
+    const jarsMillis = Date.now() - startedAt;
+    await withClassArchive(installation);
+    console.log(`  Maven (broker and tools jars) ${seconds(jarsMillis)}, class archive ${seconds(Date.now() - startedAt - jarsMillis)}`);
     return;
   }
   const startsIndex = argv.indexOf('--starts');
