@@ -1,10 +1,13 @@
 // `lagpilot run`: puts the parts together and takes them apart again in a fixed order.
-// Start: metrics registry, dependency clients and their readiness checks, HTTP server, scheduler.
-// Stop: report not ready, stop ticking (running ticks get the deadline), close the HTTP server,
-// close every client. The whole stop shares one deadline (shutdown.deadline).
+// Start: metrics registry, dependency clients and their readiness checks, leader election, HTTP
+// server, scheduler.
+// Stop: report not ready, stop ticking (running ticks get the deadline), give up leadership (so a
+// successor takes over at once), close the HTTP server, close every client. The whole stop shares one deadline (shutdown.deadline).
 import { Redis } from 'ioredis';
 import type { LagpilotConfig, TargetConfig } from './config/schema.ts';
 import { systemClock, type Clock } from './engine/clock.ts';
+import { electorFromConfig, registerLeadershipMetrics } from './engine/elector-from-config.ts';
+import type { LeaderElector } from './engine/leader-election.ts';
 import { Scheduler, type TickFunction } from './engine/scheduler.ts';
 import { errorMessage, type Logger } from './logging/logger.ts';
 import { AlertmanagerWebhook } from './server/alertmanager-webhook.ts';
@@ -14,6 +17,9 @@ import { redisCheck } from './server/checks/redis.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http-server.ts';
 import { createMetricsRegistry } from './server/metrics.ts';
 import { ReadinessChecks } from './server/readiness.ts';
+import { MemoryStateStore } from './state/memory-store.ts';
+import { RedisStateStore } from './state/redis-store.ts';
+import type { StateStore } from './state/store.ts';
 
 export interface DaemonOptions {
   config: LagpilotConfig;
@@ -34,6 +40,8 @@ export interface RunningDaemon {
   /** The HTTP port actually bound. */
   port: number;
   host: string;
+  /** The gate before every actuation: only the leader applies decisions. */
+  leader: LeaderElector;
   stop(): Promise<ShutdownResult>;
 }
 
@@ -65,11 +73,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const closers: { name: string; close: () => Promise<void> }[] = [];
 
   for (const cluster of config.clusters) readiness.register(kafkaClusterCheck(cluster));
+  let redis: Redis | undefined;
   if (config.redis !== undefined) {
-    const redis = connectRedis(config.redis.url, config.redis.keyPrefix, options.logger.child({ component: 'redis' }));
-    readiness.register(redisCheck(redis));
-    closers.push({ name: 'redis', close: async () => { await closeRedis(redis); } });
+    const client = connectRedis(config.redis.url, config.redis.keyPrefix, options.logger.child({ component: 'redis' }));
+    redis = client;
+    readiness.register(redisCheck(client));
+    closers.push({ name: 'redis', close: async () => { await closeRedis(client); } });
   }
+  // The client prefixes keys itself.
+  const journal: StateStore = redis === undefined ? new MemoryStateStore() : new RedisStateStore(redis, { keyPrefix: '' });
+  let leader: LeaderElector;
+  try {
+    leader = electorFromConfig(config.leaderElection, { clock, logger: options.logger.child({ component: 'leader-election' }), redis });
+  } catch (error) {
+    await closeAll(closers, logger, config.shutdown.deadline);
+    throw error;
+  }
+  registerLeadershipMetrics(registry, leader);
   if (config.prometheus !== undefined) readiness.register(prometheusCheck(config.prometheus));
 
   const alertmanagerWebhook = new AlertmanagerWebhook(registry, options.logger.child({ component: 'alertmanager-webhook' }));
@@ -82,6 +102,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       registry,
       readiness,
       alertmanagerWebhook,
+      decisions: { store: journal, targets: config.targets.map((target) => target.name) },
       logger: options.logger.child({ component: 'http' }),
     });
   } catch (error) {
@@ -102,6 +123,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     registry,
   });
   if (config.targets.length === 0) logger.warn('no targets configured: the loop has nothing to evaluate');
+  leader.start();
   scheduler.start();
   logger.info('lagpilot started', {
     version: options.version,
@@ -119,6 +141,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     readiness.markNotReady('shutting down');
     const { abandoned } = await scheduler.stop(remaining());
     if (abandoned.length > 0) problems.push(`ticks still running at the deadline: ${abandoned.join(', ')}`);
+    // No tick acts any more: the lease can go to a successor now.
+    problems.push(...(await closeAll([{ name: 'leader election', close: async () => { await leader.stop(); } }], logger, remaining())));
     await server.close(remaining());
     logger.info('http server closed');
     problems.push(...(await closeAll(closers, logger, remaining())));
@@ -127,6 +151,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   return {
     port: server.port,
     host: server.host,
+    leader,
     stop: async () => {
       stopping ??= stop();
       return stopping;
