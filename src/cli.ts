@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import type { LagpilotConfig } from './config/schema.ts';
 import { registerSimulateCommand } from './sim/simulate-command.ts';
+import { registerExplainCommand } from './state/explain-command.ts';
 import { formatDurationMillis } from './util/duration.ts';
 import { lagpilotVersion } from './version.ts';
 
@@ -107,6 +108,7 @@ export function buildProgram(): Command {
       process.stdout.write(`${summary(file, config)}\n`);
     });
   registerSimulateCommand(program);
+  registerExplainCommand(program);
   return program;
 }
 
