@@ -20,6 +20,7 @@ import {
   type V1ObjectMeta,
 } from '@kubernetes/client-node';
 import type { KubernetesScaleActuatorConfig } from '../config/schema/actuators.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, reasonCodes } from './actuator.ts';
 import type { ActuationRequest, ActuationResult, ActuationTarget, Actuator, ActuatorState } from './actuator.ts';
 
@@ -289,8 +290,11 @@ export class KubernetesScaleActuator implements Actuator {
   }
 
   /**
-   * One apiserver call with the configured time limit. Errors become KubernetesCallError naming
-   * what was attempted, the HTTP status and the apiserver's own message.
+   * One apiserver call with the configured time limit; 429 and 5xx answers are retried with
+   * backoff. Writes are safe to retry: each carries the resourceVersion it was computed from, so
+   * a write that did land before its answer was lost comes back as a 409 and is read again.
+   * Errors become KubernetesCallError naming what was attempted, the HTTP status and the
+   * apiserver's own message.
    */
   private async call<T>(what: string, send: (options: ConfigurationOptions) => Promise<T>, contentType?: string): Promise<T> {
     const timeoutMs = this.config.requestTimeout;
@@ -302,18 +306,38 @@ export class KubernetesScaleActuator implements Actuator {
       },
       post: (response) => new Observable(Promise.resolve(response)),
     };
-    try {
-      return await send({ middleware: [limit], middlewareMergeStrategy: 'append' });
-    } catch (error) {
-      if (error instanceof ApiException) {
-        throw new KubernetesCallError(`could not ${what}: apiserver answered ${error.code}${apiserverMessage(error.body)}`, error.code, error);
+    const transient: string[] = [];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await send({ middleware: [limit], middlewareMergeStrategy: 'append' });
+      } catch (error) {
+        if (error instanceof ApiException) {
+          const answer = `${error.code}${apiserverMessage(error.body)}`;
+          const retryable = error.code === 429 || error.code >= 500;
+          if (retryable && attempt < this.config.transientRetries) {
+            transient.push(String(error.code));
+            await sleep(retryDelayMs(this.config.retryBackoff * 2 ** attempt, error.headers));
+            continue;
+          }
+          const earlier = transient.length === 0 ? '' : ` (after ${transient.join(', ')})`;
+          throw new KubernetesCallError(`could not ${what}: apiserver answered ${answer}${earlier}`, error.code, error);
+        }
+        if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+          throw new KubernetesCallError(`could not ${what}: no answer from the apiserver within ${timeoutMs} ms`, undefined, error);
+        }
+        throw new KubernetesCallError(`could not ${what}: apiserver unreachable (${describeError(error)})`, undefined, error);
       }
-      if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-        throw new KubernetesCallError(`could not ${what}: no answer from the apiserver within ${timeoutMs} ms`, undefined, error);
-      }
-      throw new KubernetesCallError(`could not ${what}: apiserver unreachable (${describeError(error)})`, undefined, error);
     }
   }
+}
+
+const longestRetryAfterMs = 10_000;
+
+/** The backoff, or the apiserver's Retry-After (seconds) when that is longer, within 10 s. */
+function retryDelayMs(backoffMs: number, headers: Record<string, string>): number {
+  const retryAfter = Number(headers['retry-after']);
+  const asked = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 0;
+  return Math.min(Math.max(backoffMs, asked), longestRetryAfterMs);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -16,7 +16,9 @@ import {
   type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -343,6 +345,99 @@ describe('Kubernetes scale actuator (real kube-apiserver, RBAC of deploy/rbac)',
       else process.env.KUBERNETES_SERVICE_PORT = saved.port;
       rmSync(prefix, { recursive: true, force: true });
     }
+  });
+
+  describe('when the apiserver answers 429 or 500', function () {
+    // A plain-HTTP proxy on loopback in front of the real apiserver that answers chosen requests
+    // itself with an error, the way an overloaded apiserver (or its etcd) does.
+    interface Fault {
+      method: string;
+      pathSuffix: string;
+      status: number;
+      retryAfterSeconds?: number;
+    }
+    let proxy: HttpServer;
+    let proxyUrl: string;
+    const faults: Fault[] = [];
+    const seen: string[] = [];
+
+    before(async function () {
+      const upstream = new URL(kube.serverUrl);
+      const ca = readFileSync(kube.caFile);
+      proxy = createHttpServer((request, response) => {
+        const path = (request.url ?? '').split('?')[0] ?? '';
+        seen.push(`${request.method ?? ''} ${path}`);
+        const index = faults.findIndex((fault) => fault.method === request.method && path.endsWith(fault.pathSuffix));
+        const fault = index >= 0 ? faults.splice(index, 1)[0] : undefined;
+        if (fault !== undefined) {
+          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+          const message = fault.status === 429 ? 'too many requests, please try again later' : 'etcdserver: request timed out';
+          response.writeHead(fault.status, headers).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: fault.status }));
+          return;
+        }
+        const forwarded = httpsRequest(
+          { host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: { ...request.headers, host: upstream.host }, ca },
+          (answer) => {
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(response);
+          },
+        );
+        forwarded.on('error', (error) => response.writeHead(502).end(error.message));
+        request.pipe(forwarded);
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    });
+
+    after(async function () {
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => { resolve(); }));
+    });
+
+    beforeEach(function () {
+      faults.length = 0;
+      seen.length = 0;
+    });
+
+    function throughProxy(extra: Record<string, unknown>): KubernetesScaleActuator {
+      const config = tokenKubeConfig(kube, serviceAccount, token);
+      const cluster = config.getCurrentCluster();
+      if (cluster === null) throw new Error('token kubeconfig has no cluster');
+      // The client refuses plain HTTP unless TLS checks are off; the proxy itself verifies the apiserver.
+      config.clusters = [{ ...cluster, server: proxyUrl, skipTLSVerify: true }];
+      return new KubernetesScaleActuator(actuatorConfig({ kind: 'Deployment', name: 'contested-consumer', namespace }, extra), { kubeConfig: config });
+    }
+
+    it('retries the write after 500 and 429 (honouring Retry-After) and applies it once', async function () {
+      const before = await deploymentReplicas(admin, namespace, 'contested-consumer');
+      const desired = (before ?? 0) + 1;
+      faults.push(
+        { method: 'PATCH', pathSuffix: '/scale', status: 500 },
+        { method: 'PATCH', pathSuffix: '/scale', status: 429, retryAfterSeconds: 1 },
+      );
+      const startedAt = Date.now();
+      const result = await throughProxy({ retryBackoff: '50ms' }).apply({ target, decision: decision(before ?? 0, desired) });
+      expect(result, result.detail).to.include({ status: 'applied', replicasAfter: desired });
+      expect(Date.now() - startedAt, 'waited the Retry-After of 1 s').to.be.at.least(1_000);
+      expect(faults, 'both faults were met').to.deep.equal([]);
+      expect(seen.filter((line) => line.startsWith('PATCH') && line.endsWith('/scale'))).to.have.length(3);
+      expect(await deploymentReplicas(admin, namespace, 'contested-consumer')).to.equal(desired);
+      expect(await eventsFor(admin, namespace, 'contested-consumer')).to.have.length.at.least(1);
+    });
+
+    it('fails naming each 500 when the apiserver keeps failing', async function () {
+      faults.push(
+        { method: 'GET', pathSuffix: '/scale', status: 500 },
+        { method: 'GET', pathSuffix: '/scale', status: 500 },
+      );
+      const result = await throughProxy({ transientRetries: 1, retryBackoff: '10ms' }).apply({ target, decision: decision(1, 9) });
+      expect(result).to.include({ status: 'failed', code: 'Http500' });
+      expect(result.detail).to.equal(
+        `could not read the scale of Deployment ${namespace}/contested-consumer: apiserver answered 500: etcdserver: request timed out (after 500)`,
+      );
+      expect(await deploymentReplicas(admin, namespace, 'contested-consumer')).to.not.equal(9);
+    });
   });
 
   describe('when the apiserver cannot be reached', function () {

@@ -62,6 +62,13 @@ export const kubernetesScaleActuatorSchema = z
     auth: kubernetesAuthSchema,
     requestTimeout: duration('Time limit of one request to the apiserver.', '10s'),
     conflictRetries: z.int().min(0).max(20).default(5).describe('Retries after a 409 conflict (someone else changed the object).'),
+    transientRetries: z
+      .int()
+      .min(0)
+      .max(10)
+      .default(3)
+      .describe('Retries of a request the apiserver answered 429 (too many requests) or 5xx.'),
+    retryBackoff: duration('Wait before the first retry of a 429 or 5xx (doubled each retry; a longer Retry-After wins, up to 10 s).', '200ms'),
     fieldManager: z.string().min(1).max(128).default('lagpilot').describe('Field manager recorded on the writes.'),
   })
   .describe('Scales a Kubernetes Deployment, StatefulSet or custom resource.');
