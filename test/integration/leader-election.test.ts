@@ -7,9 +7,10 @@
 // examples build request bodies.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
 import { expect } from 'chai';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +18,7 @@ import { ensureService } from '../env/environment.ts';
 import type { KubeDetails } from '../env/services/kube.ts';
 import type { RedisDetails } from '../env/services/redis.ts';
 import { systemClock } from '../../src/engine/clock.ts';
-import type { LeaderElector } from '../../src/engine/leader-election.ts';
+import type { LeaderElector, LeadershipChange } from '../../src/engine/leader-election.ts';
 import { LeaseElector } from '../../src/engine/lease-elector.ts';
 import { RedisElector } from '../../src/engine/redis-elector.ts';
 import { RedisStateStore } from '../../src/state/redis-store.ts';
@@ -74,9 +75,51 @@ class Replica {
   }
 }
 
+/** A TCP relay on loopback that the test can cut, as a network partition between one replica and its store. */
+class CuttableLink {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  static async open(targetHost: string, targetPort: number): Promise<CuttableLink> {
+    const server = createServer();
+    const link = new CuttableLink(server);
+    server.on('connection', (client) => {
+      const upstream = connect(targetPort, targetHost);
+      for (const socket of [client, upstream]) {
+        link.#sockets.add(socket);
+        socket.on('error', () => { socket.destroy(); });
+        socket.on('close', () => { link.#sockets.delete(socket); client.destroy(); upstream.destroy(); });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolveListen) => { server.listen(0, '127.0.0.1', resolveListen); });
+    return link;
+  }
+
+  get port(): number {
+    const address = this.#server.address();
+    if (address === null || typeof address === 'string') throw new Error('the link is not listening');
+    return address.port;
+  }
+
+  /** Drops every open connection and refuses new ones. */
+  async cut(): Promise<void> {
+    const closed = new Promise<void>((resolveClose) => { this.#server.close(() => { resolveClose(); }); });
+    for (const socket of this.#sockets) socket.destroy();
+    await closed;
+  }
+}
+
 interface Backend {
   name: 'kubernetes' | 'redis';
   elector(identity: string, electionName: string): LeaderElector;
+  /** An elector whose every request to the store goes through `link`. */
+  electorThrough(link: CuttableLink, identity: string, electionName: string): LeaderElector;
+  storeAddress(): { host: string; port: number };
   replicaSettings(): Pick<ReplicaSettings, 'backend' | 'kubeconfig' | 'namespace'>;
 }
 
@@ -89,6 +132,7 @@ describe('leader election on the local kube-apiserver and Redis', function () {
   const namespace = uniqueName('lagpilot-leader-test');
   let namespaceCreated = false;
   const replicas: Replica[] = [];
+  const relayedClients: Redis[] = [];
 
   before(async function () {
     this.timeout(0);
@@ -109,6 +153,7 @@ describe('leader election on the local kube-apiserver and Redis', function () {
   });
 
   after(async function () {
+    for (const client of relayedClients) client.disconnect();
     if (namespaceCreated) await admin.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
     // The Redis is shared with other suites: remove this run's keys, leave the server running.
     const keys = await redis.keys(`${keyPrefix}*`);
@@ -120,11 +165,31 @@ describe('leader election on the local kube-apiserver and Redis', function () {
     {
       name: 'kubernetes',
       elector: (identity, electionName) => new LeaseElector({ identity, clock: systemClock, timings, kubeConfig: admin, namespace, leaseName: electionName }),
+      electorThrough: (link, identity, electionName) => {
+        const kubeConfig = new KubeConfig();
+        // The serving certificate names 127.0.0.1, which the relay's address is too.
+        kubeConfig.loadFromOptions({
+          clusters: [{ name: 'relayed', server: `https://127.0.0.1:${link.port}`, caFile: kube.caFile, skipTLSVerify: false }],
+          users: [{ name: 'admin', token: kube.adminToken }],
+          contexts: [{ name: 'relayed', cluster: 'relayed', user: 'admin' }],
+          currentContext: 'relayed',
+        });
+        return new LeaseElector({ identity, clock: systemClock, timings, kubeConfig, namespace, leaseName: electionName });
+      },
+      storeAddress: () => ({ host: '127.0.0.1', port: Number(new URL(kube.serverUrl).port) }),
       replicaSettings: () => ({ backend: 'kubernetes', kubeconfig: kube.kubeconfig, namespace }),
     },
     {
       name: 'redis',
       elector: (identity, electionName) => new RedisElector({ identity, clock: systemClock, timings, client: redis, electionName, keyPrefix }),
+      electorThrough: (link, identity, electionName) => {
+        // As the daemon's client: commands fail at once while disconnected instead of queueing.
+        const client = new Redis({ host: '127.0.0.1', port: link.port, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+        client.on('error', () => undefined);
+        relayedClients.push(client);
+        return new RedisElector({ identity, clock: systemClock, timings, client, electionName, keyPrefix });
+      },
+      storeAddress: () => ({ host: '127.0.0.1', port: redisDetails.port }),
       replicaSettings: () => ({ backend: 'redis' }),
     },
   ];
@@ -157,6 +222,40 @@ describe('leader election on the local kube-apiserver and Redis', function () {
         } finally {
           await first.stop();
           await second.stop();
+        }
+      });
+
+      it('a leader cut off from the store stops acting before the other takes over', async function () {
+        const electionName = uniqueName('partition');
+        const { host, port } = backend.storeAddress();
+        const link = await CuttableLink.open(host, port);
+        const cutOff = backend.electorThrough(link, 'replica-a', electionName);
+        const other = backend.elector('replica-b', electionName);
+        const changes: (LeadershipChange & { at: number })[] = [];
+        for (const elector of [cutOff, other]) elector.onChange((change) => { changes.push({ ...change, at: Date.now() }); });
+        let overlaps = 0;
+        const watcher = setInterval(() => { if (cutOff.isLeader() && other.isLeader()) overlaps += 1; }, 5);
+        try {
+          cutOff.start();
+          await waitFor('replica-a to lead', 5000, () => (cutOff.isLeader() ? true : undefined));
+          other.start();
+          await sleep(2 * timings.retryPeriodMillis);
+          const cutAt = Date.now();
+          await link.cut();
+          await waitFor('replica-b to lead', 10_000, () => (other.isLeader() ? true : undefined));
+          const dropped = changes.find((change) => change.identity === 'replica-a' && !change.leading);
+          const taken = changes.find((change) => change.identity === 'replica-b' && change.leading);
+          if (dropped === undefined || taken === undefined) throw new Error(`expected replica-a to drop and replica-b to take over: ${JSON.stringify(changes)}`);
+          console.log(`      ${backend.name}: cut at 0 ms; replica-a stopped acting at ${dropped.at - cutAt} ms (${dropped.reason}); replica-b leads from ${taken.at - cutAt} ms`);
+          expect(dropped.at - cutAt, 'replica-a stops acting within the renew deadline (ms)').to.be.at.most(timings.renewDeadlineMillis + 100);
+          expect(taken.at, 'replica-b leads only after replica-a stopped').to.be.above(dropped.at);
+          expect(taken.term).to.equal(2);
+          expect(overlaps, 'samples where both led').to.equal(0);
+        } finally {
+          clearInterval(watcher);
+          await other.stop();
+          // Its store is out of reach: the release cannot get through, which is the point.
+          await cutOff.stop().catch(() => undefined);
         }
       });
 
