@@ -90,7 +90,7 @@ describe('daemon', () => {
     }
   });
 
-  it('logs each visit of the placeholder tick at debug level', async () => {
+  it('logs each visit of the collection tick at debug level', async () => {
     const lines: LoggedLine[] = [];
     const daemon = await startDaemon({ config: config(oneTarget), logger: recordingLogger(lines), version: 'test' });
     const giveUpAt = Date.now() + 10_000;

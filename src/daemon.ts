@@ -4,8 +4,11 @@
 // Stop: report not ready, stop ticking (running ticks get the deadline), give up leadership (so a
 // successor takes over at once), close the HTTP server, close every client. The whole stop shares one deadline (shutdown.deadline).
 import { Redis } from 'ioredis';
-import type { LagpilotConfig, TargetConfig } from './config/schema.ts';
+import type { Registry } from 'prom-client';
+import type { LagpilotConfig } from './config/schema.ts';
+import { collectionPlan, collectorConfigProblems, createCollectorServices } from './collectors/registry.ts';
 import { systemClock, type Clock } from './engine/clock.ts';
+import { CollectionRunner, LastCollections, collectionTick } from './engine/collection.ts';
 import { electorFromConfig, registerLeadershipMetrics } from './engine/elector-from-config.ts';
 import type { LeaderElector } from './engine/leader-election.ts';
 import { Scheduler, type TickFunction } from './engine/scheduler.ts';
@@ -15,6 +18,7 @@ import { kafkaClusterCheck } from './server/checks/kafka.ts';
 import { prometheusCheck } from './server/checks/prometheus.ts';
 import { redisCheck } from './server/checks/redis.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http-server.ts';
+import { registerCollectorMetrics } from './server/collector-metrics.ts';
 import { createMetricsRegistry } from './server/metrics.ts';
 import { ReadinessChecks } from './server/readiness.ts';
 import { MemoryStateStore } from './state/memory-store.ts';
@@ -26,7 +30,7 @@ export interface DaemonOptions {
   logger: Logger;
   version: string;
   clock?: Clock;
-  /** The evaluation of one target; `placeholderTick` until the engine has collectors and policies. */
+  /** The evaluation of one target; by default its collectors run through the collection runner. */
   tick?: TickFunction;
 }
 
@@ -45,24 +49,10 @@ export interface RunningDaemon {
   stop(): Promise<ShutdownResult>;
 }
 
-/** A tick that evaluates nothing yet: it records that the target was visited. */
-export function placeholderTick(logger: Logger, targets: readonly TargetConfig[]): TickFunction {
-  const byName = new Map(targets.map((target) => [target.name, target]));
-  return async (targetName, signal) => {
-    signal.throwIfAborted();
-    const target = byName.get(targetName);
-    logger.debug('tick', {
-      target: targetName,
-      consumerGroup: target?.consumerGroup,
-      cluster: target?.cluster,
-      evaluated: 'nothing yet: no collectors, policies or actuators are wired',
-    });
-    await Promise.resolve();
-  };
-}
-
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config } = options;
+  const collectorProblems = collectorConfigProblems(config);
+  if (collectorProblems.length > 0) throw new Error(`invalid collectors config: ${collectorProblems.join('; ')}`);
   const logger = options.logger.child({ component: 'daemon' });
   const clock = options.clock ?? systemClock;
   // The whole effective config (defaults included) answers "what is it really running with?";
@@ -117,7 +107,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       intervalMillis: target.interval,
       tickTimeoutMillis: target.tickTimeout,
     })),
-    tick: options.tick ?? placeholderTick(schedulerLogger, config.targets),
+    tick: options.tick ?? startCollection(config, { registry, redis, logger: options.logger, schedulerLogger, closers }),
     clock,
     logger: schedulerLogger,
     registry,
@@ -157,6 +147,31 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       return stopping;
     },
   };
+}
+
+interface CollectionWiring {
+  registry: Registry;
+  redis: Redis | undefined;
+  logger: Logger;
+  schedulerLogger: Logger;
+  closers: { name: string; close: () => Promise<void> }[];
+}
+
+/** The tick that runs each target's collectors and keeps its last collection for /metrics. */
+function startCollection(config: LagpilotConfig, wiring: CollectionWiring): TickFunction {
+  const services = createCollectorServices(config, { logger: wiring.logger.child({ component: 'collectors' }), redis: wiring.redis });
+  wiring.closers.push({ name: 'collectors', close: () => services.close() });
+  const last = new LastCollections();
+  registerCollectorMetrics({ registry: wiring.registry, collections: last, partitionSeries: config.server.partitionMetrics });
+  const byName = new Map(config.targets.map((target) => [target.name, target]));
+  return collectionTick({
+    plans: new Map(config.targets.map((target) => [target.name, collectionPlan(target, services)])),
+    // Each tick's own signal carries the target's tickTimeout; this only bounds the longest.
+    runner: new CollectionRunner({ registry: wiring.registry, stepTimeoutMillis: Math.max(1, ...config.targets.map((target) => target.tickTimeout)) }),
+    last,
+    logger: wiring.schedulerLogger,
+    describe: (name) => ({ consumerGroup: byName.get(name)?.consumerGroup, cluster: byName.get(name)?.cluster }),
+  });
 }
 
 function connectRedis(url: string, keyPrefix: string, logger: Logger): Redis {

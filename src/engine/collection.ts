@@ -9,6 +9,7 @@
 // compute from what the readers saw (throughput from offsets, capacity from rates), in order.
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { CollectionContext, CollectionError, CollectionErrorCode, CollectionResult, Sample } from '../collectors/collector.ts';
+import type { Logger } from '../logging/logger.ts';
 
 /** One collector bound to one target: reads the world. */
 export interface ReadStep {
@@ -173,4 +174,35 @@ export class LastCollections {
       this.#version += 1;
     }
   }
+}
+
+export interface CollectionTickOptions {
+  plans: ReadonlyMap<string, CollectionPlan>;
+  runner: CollectionRunner;
+  last: LastCollections;
+  logger: Logger;
+  /** Fields logged with each visit, by target (its group and cluster). */
+  describe?: (target: string) => Record<string, unknown>;
+}
+
+/** The scheduler's tick: collect the target through the runner and keep the result for /metrics. */
+export function collectionTick(options: CollectionTickOptions): (target: string, signal: AbortSignal) => Promise<void> {
+  return async (target, signal) => {
+    const plan = options.plans.get(target);
+    if (plan === undefined) throw new Error(`no collection plan for target ${target}`);
+    const collection = await options.runner.run(plan, signal);
+    options.last.record(collection);
+    const fields = {
+      target,
+      ...options.describe?.(target),
+      samples: collection.samples.length,
+      errors: collection.errors.length,
+      partial: collection.partial,
+      durationSeconds: Number(collection.durationSeconds.toFixed(3)),
+    };
+    options.logger.debug('tick', fields);
+    if (collection.errors.length > 0) {
+      options.logger.warn('collection incomplete', { target, errors: collection.errors.map((error) => `${error.source} ${error.code}: ${error.message}`) });
+    }
+  };
 }

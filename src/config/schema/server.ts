@@ -20,6 +20,10 @@ export const serverSchema = z
       .max(64 * 1024 * 1024)
       .default(1024 * 1024)
       .describe('Largest request body accepted (webhooks); larger ones get 413.'),
+    partitionMetrics: z
+      .boolean()
+      .default(true)
+      .describe('Export per-partition lag and offset series on /metrics. Turn off to keep the series count to one per group.'),
   })
   .describe('The HTTP server: health, readiness, metrics and webhooks.');
 

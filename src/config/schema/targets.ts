@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { duration, resourceName } from './common.ts';
 import { actuatorSchema } from './actuators.ts';
+import { targetCollectorsSchema } from './collectors.ts';
 import { formatDurationMillis } from '../../util/duration.ts';
 
 const replicasSchema = z
@@ -53,6 +54,7 @@ export const targetSchema = z
     replicas: replicasSchema,
     lag: lagSchema,
     actuator: actuatorSchema,
+    collectors: targetCollectorsSchema.prefault({}),
   })
   .superRefine((target, context) => {
     const hasTopics = target.topics !== undefined;
