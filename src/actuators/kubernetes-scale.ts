@@ -51,12 +51,18 @@ interface WorkloadIdentity {
   annotations: Record<string, string>;
 }
 
-/** A failure of the apiserver conversation, with the status when the apiserver answered. */
+/**
+ * A failure of the apiserver conversation. `code` becomes the result's code: Http<status> when
+ * the apiserver answered, Timeout, Unreachable (no connection), or InvalidAnswer / ClientError
+ * when the problem is on this side.
+ */
 class KubernetesCallError extends Error {
   override name = 'KubernetesCallError';
   readonly status: number | undefined;
-  constructor(message: string, status: number | undefined, cause?: unknown) {
+  readonly code: string;
+  constructor(message: string, code: string, status?: number, cause?: unknown) {
     super(message, { cause });
+    this.code = code;
     this.status = status;
   }
 }
@@ -146,7 +152,7 @@ export class KubernetesScaleActuator implements Actuator {
         };
       }
     } catch (error) {
-      if (error instanceof KubernetesCallError) return this.failure(error.message, undefined, error.status === undefined ? 'Unreachable' : `Http${error.status}`);
+      if (error instanceof KubernetesCallError) return this.failure(error.message, undefined, error.code);
       return this.failure(`${this.workloadName()}: ${describeError(error)}`, undefined, 'Unexpected');
     }
   }
@@ -320,12 +326,16 @@ export class KubernetesScaleActuator implements Actuator {
             continue;
           }
           const earlier = transient.length === 0 ? '' : ` (after ${transient.join(', ')})`;
-          throw new KubernetesCallError(`could not ${what}: apiserver answered ${answer}${earlier}`, error.code, error);
+          throw new KubernetesCallError(`could not ${what}: apiserver answered ${answer}${earlier}`, `Http${error.code}`, error.code, error);
         }
         if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-          throw new KubernetesCallError(`could not ${what}: no answer from the apiserver within ${timeoutMs} ms`, undefined, error);
+          throw new KubernetesCallError(`could not ${what}: no answer from the apiserver within ${timeoutMs} ms`, 'Timeout', undefined, error);
         }
-        throw new KubernetesCallError(`could not ${what}: apiserver unreachable (${describeError(error)})`, undefined, error);
+        // fetch reports a connection it could not make (refused, reset, TLS) as a TypeError.
+        if (error instanceof TypeError) {
+          throw new KubernetesCallError(`could not ${what}: apiserver unreachable (${describeError(error)})`, 'Unreachable', undefined, error);
+        }
+        throw new KubernetesCallError(`could not ${what}: ${describeError(error)}`, 'ClientError', undefined, error);
       }
     }
   }
@@ -348,10 +358,10 @@ function parseScale(scale: unknown, workloadName: string): ScaleState {
   const metadata = isRecord(scale) && isRecord(scale.metadata) ? scale.metadata : {};
   const spec = isRecord(scale) && isRecord(scale.spec) ? scale.spec : {};
   const resourceVersion = metadata.resourceVersion;
-  if (typeof resourceVersion !== 'string') throw new KubernetesCallError(`the scale of ${workloadName} has no resourceVersion`, undefined);
+  if (typeof resourceVersion !== 'string') throw new KubernetesCallError(`the scale of ${workloadName} has no resourceVersion`, 'InvalidAnswer');
   // An absent spec.replicas is the API's default of 0 (omitempty).
   const replicas = spec.replicas ?? 0;
-  if (typeof replicas !== 'number') throw new KubernetesCallError(`the scale of ${workloadName} has a non-numeric spec.replicas`, undefined);
+  if (typeof replicas !== 'number') throw new KubernetesCallError(`the scale of ${workloadName} has a non-numeric spec.replicas`, 'InvalidAnswer');
   return { replicas, resourceVersion };
 }
 

@@ -471,7 +471,7 @@ describe('Kubernetes scale actuator (real kube-apiserver, RBAC of deploy/rbac)',
       if (address === null || typeof address === 'string') throw new Error('silent server has no port');
       const startedAt = Date.now();
       const result = await pointedAt(`https://127.0.0.1:${address.port}`, '700ms').apply({ target, decision: decision(2, 3) });
-      expect(result).to.include({ status: 'failed', code: 'Unreachable' });
+      expect(result).to.include({ status: 'failed', code: 'Timeout' });
       expect(result.detail).to.equal(`could not read Deployment ${namespace}/orders-consumer: no answer from the apiserver within 700 ms`);
       expect(Date.now() - startedAt).to.be.below(5_000);
     });
