@@ -24,6 +24,8 @@ process.on('SIGTERM', () => {
   if (process.env.IGNORE_SIGTERM !== 'yes') setTimeout(() => process.exit(0), 50);
 });
 writeFileSync(join(dir, 'started-' + process.pid), process.env.GREETING + ' ' + process.env.LAGPILOT_TARGET);
+console.log('worker ' + process.env.LAGPILOT_WORKER_ID + ' up');
+console.error('worker ' + process.env.LAGPILOT_WORKER_ID + ' warming');
 setInterval(() => {}, 60000);
 `;
 
@@ -52,7 +54,9 @@ describe('local-process actuator (real worker processes)', function () {
   let markerDir: string;
   const actuators: LocalProcessActuator[] = [];
 
-  function actuator(options: { ignoreSigterm?: boolean; stopTimeout?: string; dryRun?: boolean; command?: string } = {}): LocalProcessActuator {
+  function actuator(
+    options: { ignoreSigterm?: boolean; stopTimeout?: string; dryRun?: boolean; command?: string; logDir?: string } = {},
+  ): LocalProcessActuator {
     const created = new LocalProcessActuator(
       localProcessActuatorSchema.parse({
         kind: 'localProcess',
@@ -61,6 +65,7 @@ describe('local-process actuator (real worker processes)', function () {
         env: { MARKER_DIR: markerDir, GREETING: 'hello', IGNORE_SIGTERM: options.ignoreSigterm === true ? 'yes' : 'no' },
         stopTimeout: options.stopTimeout ?? '5s',
         dryRun: options.dryRun ?? false,
+        logDir: options.logDir,
       }),
     );
     actuators.push(created);
@@ -161,6 +166,19 @@ describe('local-process actuator (real worker processes)', function () {
     const result = await workers.apply({ target, decision: decision(0, 2) });
     expect(result).to.include({ status: 'failed', code: 'SpawnFailed', replicasAfter: 0 });
     expect(result.detail).to.contain('started 0 of 2 workers; could not start').and.to.contain('ENOENT');
+  });
+
+  it('writes each worker\'s stdout and stderr to its own file in logDir', async function () {
+    const logDir = join(markerDir, 'logs');
+    const workers = actuator({ logDir });
+    await workers.apply({ target, decision: decision(0, 2) });
+    const logOf = (id: number): string => {
+      const file = join(logDir, `orders-worker-${id}.log`);
+      return existsSync(file) ? readFileSync(file, 'utf8') : '';
+    };
+    await until('both workers logged', () => logOf(1).includes('warming') && logOf(2).includes('warming'));
+    expect(logOf(1)).to.equal('worker 1 up\nworker 1 warming\n');
+    expect(logOf(2)).to.equal('worker 2 up\nworker 2 warming\n');
   });
 
   it('close() stops every worker', async function () {
