@@ -58,6 +58,12 @@ export class KafkaClusterRegistry {
     return admin;
   }
 
+  /** "name (host:port,…)": how errors name a cluster, so an unreachable one shows where it was looked for. */
+  label(clusterName: string): string {
+    const cluster = this.#clusters.get(clusterName);
+    return cluster === undefined ? clusterName : `${clusterName} (${cluster.bootstrap.join(',')})`;
+  }
+
   /** The cluster's topic names, from the cache while it is younger than the refresh interval. */
   async topicNames(clusterName: string, nowMs: number): Promise<string[]> {
     const cached = this.#topicLists.get(clusterName);

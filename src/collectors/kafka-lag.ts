@@ -231,7 +231,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
           reports = await this.#sweepCluster(admin, cluster, clusterTargets, context.nowMs);
         } catch (error) {
           // Every expected failure is handled inside; this is the net under a bug.
-          reports = clusterTargets.map((target) => this.#failedReport(target, context.nowMs, makeError('INTERNAL', `lag sweep of cluster ${cluster} failed: ${reasonOf(error)}`)));
+          reports = clusterTargets.map((target) => this.#failedReport(target, context.nowMs, makeError('INTERNAL', `lag sweep of cluster ${this.#registry.label(cluster)} failed: ${reasonOf(error)}`)));
         }
         requests.set(cluster, requestCountsBetween(before, admin.requestCounts()));
         for (const report of reports) groups.set(report.target, report);
@@ -278,7 +278,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
       if (topicNames === undefined) {
         resolved.set(target.name, {
           topics: [],
-          errors: [makeError(collectionCode(listError), `could not list the topics of cluster ${cluster} to match /${target.topicPattern}/: ${reasonOf(listError)}`)],
+          errors: [makeError(collectionCode(listError), `could not list the topics of cluster ${this.#registry.label(cluster)} to match /${target.topicPattern}/: ${reasonOf(listError)}`)],
         });
         continue;
       }
@@ -313,6 +313,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
   }
 
   async #sweepCluster(admin: KafkaAdminPort, cluster: string, targets: readonly LagTarget[], nowMs: number): Promise<GroupReport[]> {
+    const where = this.#registry.label(cluster);
     const resolved = await this.#resolveTopics(cluster, targets, nowMs);
     const neededTopics = [...new Set([...resolved.values()].flatMap((entry) => entry.topics))].sort();
     const groupIds = [...new Set(targets.map((target) => target.consumerGroup))];
@@ -351,15 +352,15 @@ export class KafkaLagCollector implements Collector<LagTarget> {
         if (failure !== undefined) {
           const code = collectionCode(failure);
           const message = code === 'UNKNOWN_TOPIC'
-            ? `topic ${topic} does not exist on cluster ${cluster} (deleted, or never created): ${reasonOf(failure)}`
-            : `could not read the metadata of topic ${topic} on cluster ${cluster}: ${reasonOf(failure)}`;
+            ? `topic ${topic} does not exist on cluster ${where} (deleted, or never created): ${reasonOf(failure)}`
+            : `could not read the metadata of topic ${topic} on cluster ${where}: ${reasonOf(failure)}`;
           errors.push(makeError(code, message, { topic }));
         }
       }
       const failedLeaders = [...logStarts.failures, ...logEnds.failures];
       for (const failure of failedLeaders) {
         if (failure.partitions.some((p) => entry.topics.includes(p.topic))) {
-          errors.push(makeError(collectionCode(failure.error), `could not list offsets on broker ${String(failure.leader)} of cluster ${cluster}: ${reasonOf(failure.error)}`, { broker: String(failure.leader) }));
+          errors.push(makeError(collectionCode(failure.error), `could not list offsets on broker ${String(failure.leader)} of cluster ${where}: ${reasonOf(failure.error)}`, { broker: String(failure.leader) }));
         }
       }
 
@@ -367,17 +368,17 @@ export class KafkaLagCollector implements Collector<LagTarget> {
       if (committed.ok) {
         committedOffsets = committed.offsets.get(target.consumerGroup) ?? [];
       } else {
-        errors.push(makeError(collectionCode(committed.error), `could not read the committed offsets of group ${target.consumerGroup} on cluster ${cluster}: ${reasonOf(committed.error)}`));
+        errors.push(makeError(collectionCode(committed.error), `could not read the committed offsets of group ${target.consumerGroup} on cluster ${where}: ${reasonOf(committed.error)}`));
       }
       let description: ConsumerGroupDescription | undefined;
       if (groupDescriptions.ok) {
         description = groupDescriptions.described.get(target.consumerGroup);
       } else {
-        errors.push(makeError(collectionCode(groupDescriptions.error), `could not describe group ${target.consumerGroup} on cluster ${cluster}: ${reasonOf(groupDescriptions.error)}`));
+        errors.push(makeError(collectionCode(groupDescriptions.error), `could not describe group ${target.consumerGroup} on cluster ${where}: ${reasonOf(groupDescriptions.error)}`));
       }
       const groupKnown = (committedOffsets !== undefined && committedOffsets.length > 0) || (description !== undefined && description.state !== 'Dead');
       if (committedOffsets !== undefined && description !== undefined && !groupKnown) {
-        errors.push(makeError('UNKNOWN_GROUP', `group ${target.consumerGroup} is not known to cluster ${cluster}: it has no members and no committed offsets`));
+        errors.push(makeError('UNKNOWN_GROUP', `group ${target.consumerGroup} is not known to cluster ${where}: it has no members and no committed offsets`));
       }
       const committedByPartition = new Map((committedOffsets ?? []).map((offset) => [partitionKey(offset.topic, offset.partition), offset.offset]));
       const consumerByPartition = new Map<string, PartitionConsumer>();
@@ -421,7 +422,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
         }
       }
       if (leaderless > 0) {
-        errors.push(makeError('NO_LEADER', `${String(leaderless)} partition(s) of group ${target.consumerGroup}'s topics have no leader on cluster ${cluster}: their lag is unknown`));
+        errors.push(makeError('NO_LEADER', `${String(leaderless)} partition(s) of group ${target.consumerGroup}'s topics have no leader on cluster ${where}: their lag is unknown`));
       }
       if (target.lagSeconds === 'estimated' && histories !== undefined) {
         for (const report of partitions) {
@@ -486,6 +487,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
     }
     if (positions.length === 0) return;
     const { timestamps, failures } = await readResumeTimestamps(admin, positions, this.#exact);
+    const where = this.#registry.label(cluster);
     for (const { partition, resumeOffset } of waiting) {
       const timestamp = timestamps[positionIndex.get(`${partitionKey(partition.topic, partition.partition)}@${String(resumeOffset)}`) ?? -1];
       if (timestamp === undefined) continue;
@@ -501,7 +503,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
     if (failures.length > 0) {
       for (const report of reports) {
         if (report.partitions.some((p) => p.lag !== null && p.lag > 0n && p.lagSeconds === null)) {
-          report.errors.push(makeError(collectionCode(failures[0]), `could not read the records at the committed offsets of group ${report.group} on cluster ${cluster} (${String(failures.length)} failed batch(es)): ${reasonOf(failures[0])}`));
+          report.errors.push(makeError(collectionCode(failures[0]), `could not read the records at the committed offsets of group ${report.group} on cluster ${where} (${String(failures.length)} failed batch(es)): ${reasonOf(failures[0])}`));
         }
       }
     }

@@ -18,6 +18,8 @@ import {
   describeLogDirsV4,
   fetchV17,
   listPartitionReassignmentsV0,
+  listOffsetsV9,
+  metadataV12,
   protocolAPIsById,
   protocolErrorsCodesById,
   type Broker,
@@ -69,6 +71,8 @@ export interface PlatformaticAdminOptions {
 
 // Kafka's error code for "this group is not a KIP-848 group" in ConsumerGroupDescribe answers.
 const groupIdNotFound = 69;
+const unknownTopicOrPartition = 3;
+const leaderNotAvailable = 5;
 const listOffsetsEarliest = -2n;
 const listOffsetsLatest = -1n;
 // Bit 3 of a record batch's attributes: the broker stamped LogAppendTime into maxTimestamp.
@@ -165,6 +169,8 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
     error: ignoreTraceEvent,
   };
   #closing: Promise<void> | undefined;
+  readonly #bootstrapBrokers: Broker[];
+  #answeringBrokers: Broker[] = [];
 
   constructor(options: PlatformaticAdminOptions) {
     if (options.bootstrapServers.length === 0) {
@@ -172,6 +178,10 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
     }
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#fetchRecordMaxBytes = options.fetchRecordMaxBytes ?? 64 * 1024;
+    this.#bootstrapBrokers = options.bootstrapServers.map((address) => {
+      const [host = '', port = ''] = checkedBootstrapAddress(address).split(':');
+      return { host, port: Number(port) };
+    });
     this.#admin = new Admin({
       clientId: options.clientId ?? 'lagpilot',
       bootstrapBrokers: options.bootstrapServers.map(checkedBootstrapAddress),
@@ -211,6 +221,23 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
 
   async #metadata(topics: string[]): Promise<ClusterMetadata> {
     return this.#admin.metadata({ topics, forceUpdate: true, autocreateTopics: false });
+  }
+
+  /**
+   * Metadata of the named topics, sent directly rather than through the client's metadata cache,
+   * which refuses the whole answer when any partition reports LEADER_NOT_AVAILABLE: a leaderless
+   * partition is what callers must see (leader -1), e.g. while a broker is down.
+   */
+  async #topicMetadata(topics: string[]): Promise<metadataV12.MetadataResponse> {
+    // The brokers of the last answer first (they were alive), then the bootstrap addresses.
+    const connection = await this.#admin.connections.getFirstAvailable([...this.#answeringBrokers, ...this.#bootstrapBrokers]);
+    const response = await metadataV12.api.async(connection, topics, false, false).catch((error: unknown) => {
+      const partial = (error as { response?: unknown }).response;
+      if (partial !== undefined) return partial as metadataV12.MetadataResponse;
+      throw error;
+    });
+    this.#answeringBrokers = response.brokers.map((broker) => ({ host: broker.host, port: broker.port }));
+    return response;
   }
 
   async #connectionTo(broker: Broker): Promise<Connection> {
@@ -325,22 +352,47 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
       if (partitions.length === 0) return [];
       const timestamp =
         spec.kind === 'earliest' ? listOffsetsEarliest : spec.kind === 'latest' ? listOffsetsLatest : BigInt(spec.timestampMs);
-      const listed = await this.#admin.listOffsets({
-        topics: topicNames.map((name) => ({
-          name,
-          partitions: partitions.filter((p) => p.topic === name).map((p) => ({ partitionIndex: p.partition, timestamp })),
-        })),
-      });
-      return listed
-        .flatMap((topic) =>
-          topic.partitions.map((partition) => ({
-            topic: topic.name,
-            partition: partition.partitionIndex,
-            offset: partition.offset,
-            timestampMs: Number(partition.timestamp),
-          })),
-        )
-        .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+      const metadata = await this.#topicMetadata(topicNames);
+      const brokers = new Map(metadata.brokers.map((broker) => [broker.nodeId, { host: broker.host, port: broker.port }]));
+      const topicsByName = new Map(metadata.topics.map((topic) => [topic.name, topic]));
+      const requestsByLeader = new Map<number, Map<string, listOffsetsV9.ListOffsetsRequestPartition[]>>();
+      for (const { topic, partition } of partitions) {
+        const topicMetadata = topicsByName.get(topic);
+        if (topicMetadata === undefined || topicMetadata.errorCode === unknownTopicOrPartition) {
+          throw new KafkaAdminError('UNKNOWN_TOPIC', 'listOffsets', `topic ${topic} does not exist`, { kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION' });
+        }
+        const partitionMetadata = topicMetadata.partitions.find((p) => p.partitionIndex === partition);
+        if (partitionMetadata === undefined) {
+          throw new KafkaAdminError('UNKNOWN_TOPIC', 'listOffsets', `topic ${topic} has no partition ${String(partition)}`, { kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION' });
+        }
+        if (partitionMetadata.errorCode === leaderNotAvailable || partitionMetadata.leaderId < 0) {
+          failWithKafkaError('listOffsets', `${topic}[${String(partition)}]`, leaderNotAvailable, 'the partition has no leader');
+        }
+        const byTopic = requestsByLeader.get(partitionMetadata.leaderId) ?? new Map<string, listOffsetsV9.ListOffsetsRequestPartition[]>();
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partitionIndex: partition, currentLeaderEpoch: partitionMetadata.leaderEpoch, timestamp }]);
+        requestsByLeader.set(partitionMetadata.leaderId, byTopic);
+      }
+      const responses = await Promise.all(
+        [...requestsByLeader].map(async ([leader, byTopic]) => {
+          const broker = brokers.get(leader);
+          if (broker === undefined) {
+            throw new KafkaAdminError('BROKER_UNREACHABLE', 'listOffsets', `broker ${String(leader)} leads partitions of ${[...byTopic.keys()].join(', ')} but is not in the cluster's broker list`);
+          }
+          const connection = await this.#connectionTo(broker);
+          const requestTopics = [...byTopic].map(([name, requested]) => ({ name, partitions: requested }));
+          return listOffsetsV9.api.async(connection, -1, FetchIsolationLevels.READ_UNCOMMITTED, requestTopics);
+        }),
+      );
+      const listed: ListedOffset[] = [];
+      for (const response of responses) {
+        for (const topic of response.topics) {
+          for (const partition of topic.partitions) {
+            if (partition.errorCode !== 0) failWithKafkaError('listOffsets', `${topic.name}[${String(partition.partitionIndex)}]`, partition.errorCode, null);
+            listed.push({ topic: topic.name, partition: partition.partitionIndex, offset: partition.offset, timestampMs: Number(partition.timestamp) });
+          }
+        }
+      }
+      return listed.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
     });
   }
 
@@ -354,19 +406,25 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
   async describeTopics(topics: string[]): Promise<TopicDescription[]> {
     return this.#run('describeTopics', `topics ${topics.join(', ')}`, async () => {
       if (topics.length === 0) return [];
-      const metadata = await this.#metadata(topics);
+      const response = await this.#topicMetadata(topics);
+      const byName = new Map(response.topics.map((topic) => [topic.name, topic]));
       return topics.map((name) => {
-        const topic = metadata.topics.get(name);
-        if (topic === undefined) throw new KafkaAdminError('UNKNOWN_TOPIC', 'describeTopics', `topic ${name} does not exist`);
+        const topic = byName.get(name);
+        if (topic === undefined || topic.errorCode === unknownTopicOrPartition) {
+          throw new KafkaAdminError('UNKNOWN_TOPIC', 'describeTopics', `topic ${name} does not exist`, { kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION' });
+        }
+        if (topic.errorCode !== 0) failWithKafkaError('describeTopics', `topic ${name}`, topic.errorCode, null);
         return {
           name,
-          topicId: topic.id,
-          partitions: topic.partitions.map((partition, index) => ({
-            partition: index,
-            leader: partition.leader,
-            replicas: [...partition.replicas],
-            isr: [...partition.isr],
-          })),
+          topicId: topic.topicId,
+          partitions: [...topic.partitions]
+            .sort((a, b) => a.partitionIndex - b.partitionIndex)
+            .map((partition) => ({
+              partition: partition.partitionIndex,
+              leader: partition.errorCode === leaderNotAvailable ? -1 : partition.leaderId,
+              replicas: [...partition.replicaNodes],
+              isr: [...partition.isrNodes],
+            })),
         };
       });
     });
