@@ -14,8 +14,8 @@ import { RedisStateStore } from '../../src/state/redis-store.ts';
 export interface ReplicaSettings {
   identity: string;
   backend: 'kubernetes' | 'redis';
-  /** For the Lease: the admin kubeconfig of the local apiserver and where the Lease lives. */
-  kubeconfig?: string;
+  /** For the Lease: the apiserver, the bearer token to use there, and where the Lease lives. */
+  kube?: { serverUrl: string; caFile: string; token: string };
   namespace?: string;
   electionName: string;
   redisUrl: string;
@@ -50,9 +50,14 @@ function createElector(): LeaderElector {
   if (settings.backend === 'redis') {
     return new RedisElector({ ...common, client: redis, electionName: settings.electionName, keyPrefix: settings.keyPrefix });
   }
-  if (settings.kubeconfig === undefined || settings.namespace === undefined) throw new Error('the Lease backend needs kubeconfig and namespace');
+  if (settings.kube === undefined || settings.namespace === undefined) throw new Error('the Lease backend needs kube and namespace');
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(settings.kubeconfig);
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'local', server: settings.kube.serverUrl, caFile: settings.kube.caFile, skipTLSVerify: false }],
+    users: [{ name: 'replica', token: settings.kube.token }],
+    contexts: [{ name: 'local', cluster: 'local', user: 'replica' }],
+    currentContext: 'local',
+  });
   return new LeaseElector({ ...common, kubeConfig, namespace: settings.namespace, leaseName: settings.electionName });
 }
 

@@ -2,19 +2,24 @@
 // Redis (a lock) of the local environment: one of two electors leads; a graceful stop hands the
 // lease over at the follower's next attempt; and with two real replica processes, SIGKILL of the
 // leader lets the other lead within the lease duration plus one tick, while the journal shows
-// exactly one writer per term.
+// exactly one writer per term. The Lease electors run as a ServiceAccount holding only the Role of
+// deploy/rbac/, so the shipped RBAC is proven to be enough for leader election.
 // @kubernetes/client-node's models are plain data classes; object literals are how its own
 // examples build request bodies.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
 import { expect } from 'chai';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Role, type V1RoleBinding } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureService } from '../env/environment.ts';
+import { repoRoot } from '../env/paths.ts';
 import type { KubeDetails } from '../env/services/kube.ts';
 import type { RedisDetails } from '../env/services/redis.ts';
 import { systemClock } from '../../src/engine/clock.ts';
@@ -22,13 +27,25 @@ import type { LeaderElector, LeadershipChange } from '../../src/engine/leader-el
 import { LeaseElector } from '../../src/engine/lease-elector.ts';
 import { RedisElector } from '../../src/engine/redis-elector.ts';
 import { RedisStateStore } from '../../src/state/redis-store.ts';
-import { adminKubeConfig, uniqueName } from './kube-helpers.ts';
+import { adminKubeConfig, httpStatusOf, tokenKubeConfig, uniqueName } from './kube-helpers.ts';
 import type { ReplicaEvent, ReplicaSettings } from './leader-election-replica.ts';
 
 const timings = { leaseDurationMillis: 3000, renewDeadlineMillis: 2000, retryPeriodMillis: 500 };
 const tickMillis = 1000;
 const replicaScript = fileURLToPath(new URL('./leader-election-replica.ts', import.meta.url));
 const keyPrefix = `lagpilot-test:leader:${process.pid}:${Date.now()}:`;
+const serviceAccount = 'lagpilot';
+
+/** The Role and RoleBinding as deploy/rbac/ ships them, placed in `namespace`. */
+function shippedRbac(namespace: string): { role: V1Role; binding: V1RoleBinding } {
+  const read = (file: string): unknown => parseAllDocuments(readFileSync(join(repoRoot, 'deploy', 'rbac', file), 'utf8'))[0]?.toJS();
+  const role = read('role.yaml') as V1Role;
+  const binding = read('rolebinding.yaml') as V1RoleBinding;
+  role.metadata = Object.assign(role.metadata ?? {}, { namespace });
+  binding.metadata = Object.assign(binding.metadata ?? {}, { namespace });
+  for (const subject of binding.subjects ?? []) subject.namespace = namespace;
+  return { role, binding };
+}
 
 async function waitFor<T>(what: string, timeoutMillis: number, probe: () => T | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMillis;
@@ -120,13 +137,15 @@ interface Backend {
   /** An elector whose every request to the store goes through `link`. */
   electorThrough(link: CuttableLink, identity: string, electionName: string): LeaderElector;
   storeAddress(): { host: string; port: number };
-  replicaSettings(): Pick<ReplicaSettings, 'backend' | 'kubeconfig' | 'namespace'>;
+  replicaSettings(): Pick<ReplicaSettings, 'backend' | 'kube' | 'namespace'>;
 }
 
 describe('leader election on the local kube-apiserver and Redis', function () {
   let kube: KubeDetails;
   let redisDetails: RedisDetails;
   let admin: KubeConfig;
+  let serviceAccountToken: string;
+  let asServiceAccount: KubeConfig;
   let redis: Redis;
   // Namespaces never finish deleting without a controller-manager: a fresh one per run.
   const namespace = uniqueName('lagpilot-leader-test');
@@ -139,8 +158,25 @@ describe('leader election on the local kube-apiserver and Redis', function () {
     kube = await ensureService<KubeDetails>('kube');
     redisDetails = await ensureService<RedisDetails>('redis');
     admin = adminKubeConfig(kube);
-    await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    const core = admin.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
     namespaceCreated = true;
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: serviceAccount } } });
+    const { role, binding } = shippedRbac(namespace);
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({ namespace, body: role });
+    await rbac.createNamespacedRoleBinding({ namespace, body: binding });
+    const answer = await core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    serviceAccountToken = answer.status?.token ?? '';
+    if (serviceAccountToken === '') throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
+    asServiceAccount = tokenKubeConfig(kube, serviceAccount, serviceAccountToken);
+    // The authorizer learns of a new RoleBinding a moment after it is created: until then 403.
+    const leases = asServiceAccount.makeApiClient(CoordinationV1Api);
+    const giveUpAt = Date.now() + 15_000;
+    while ((await httpStatusOf(leases.readNamespacedLease({ name: 'absent', namespace }))) !== 404) {
+      if (Date.now() > giveUpAt) throw new Error(`the ${serviceAccount} ServiceAccount was still refused Leases 15 s after its RoleBinding was created`);
+      await sleep(200);
+    }
     redis = new Redis(redisDetails.url, { maxRetriesPerRequest: 1 });
   });
 
@@ -164,20 +200,20 @@ describe('leader election on the local kube-apiserver and Redis', function () {
   const backends: Backend[] = [
     {
       name: 'kubernetes',
-      elector: (identity, electionName) => new LeaseElector({ identity, clock: systemClock, timings, kubeConfig: admin, namespace, leaseName: electionName }),
+      elector: (identity, electionName) => new LeaseElector({ identity, clock: systemClock, timings, kubeConfig: asServiceAccount, namespace, leaseName: electionName }),
       electorThrough: (link, identity, electionName) => {
         const kubeConfig = new KubeConfig();
         // The serving certificate names 127.0.0.1, which the relay's address is too.
         kubeConfig.loadFromOptions({
           clusters: [{ name: 'relayed', server: `https://127.0.0.1:${link.port}`, caFile: kube.caFile, skipTLSVerify: false }],
-          users: [{ name: 'admin', token: kube.adminToken }],
-          contexts: [{ name: 'relayed', cluster: 'relayed', user: 'admin' }],
+          users: [{ name: serviceAccount, token: serviceAccountToken }],
+          contexts: [{ name: 'relayed', cluster: 'relayed', user: serviceAccount }],
           currentContext: 'relayed',
         });
         return new LeaseElector({ identity, clock: systemClock, timings, kubeConfig, namespace, leaseName: electionName });
       },
       storeAddress: () => ({ host: '127.0.0.1', port: Number(new URL(kube.serverUrl).port) }),
-      replicaSettings: () => ({ backend: 'kubernetes', kubeconfig: kube.kubeconfig, namespace }),
+      replicaSettings: () => ({ backend: 'kubernetes', kube: { serverUrl: kube.serverUrl, caFile: kube.caFile, token: serviceAccountToken }, namespace }),
     },
     {
       name: 'redis',
