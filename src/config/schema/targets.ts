@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { duration, resourceName } from './common.ts';
 import { actuatorSchema } from './actuators.ts';
+import { lagCollectionSchema } from './lag-collection.ts';
 import { targetCollectorsSchema } from './collectors.ts';
 import { formatDurationMillis } from '../../util/duration.ts';
 
@@ -53,6 +54,7 @@ export const targetSchema = z
     tickTimeout: duration('Time limit of one evaluation; must not exceed interval.', '10s'),
     replicas: replicasSchema,
     lag: lagSchema,
+    lagCollection: lagCollectionSchema.prefault({}),
     actuator: actuatorSchema,
     collectors: targetCollectorsSchema.prefault({}),
   })
