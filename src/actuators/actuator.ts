@@ -43,6 +43,7 @@ export interface Actuator {
   readonly kind: string;
   /** When true, apply() checks everything it can and reports `dryRun` instead of changing anything. */
   readonly dryRun: boolean;
+  /** Rejects, with an error naming what could not be read, when the state cannot be read. */
   current(target: ActuationTarget): Promise<ActuatorState>;
   apply(request: ActuationRequest): Promise<ActuationResult>;
   /** Releases what the actuator holds (connections; local workers are stopped). Idempotent. */

@@ -135,7 +135,7 @@ export class KubernetesScaleActuator implements Actuator {
         } catch (error) {
           if (error instanceof KubernetesCallError && error.status === 409 && attempt < this.config.conflictRetries) continue;
           if (error instanceof KubernetesCallError && error.status === 409) {
-            return this.failure(`${this.workloadName()}: still conflicting after ${attempt + 1} attempts (409): someone else keeps changing ${this.workloadName()}`, scale.replicas, 'Conflict');
+            return this.failure(`${this.workloadName()}: still conflicting after ${attempt + 1} attempts (409): someone else keeps changing it`, scale.replicas, 'Conflict');
           }
           throw error;
         }
