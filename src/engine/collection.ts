@@ -98,18 +98,20 @@ export class CollectionRunner {
   async #measured(source: string, tickSignal: AbortSignal, nowMs: number, work: (context: CollectionContext) => Promise<CollectionResult>): Promise<CollectionResult> {
     const startedAt = performance.now();
     const stepAbort = new AbortController();
-    const abortStep = (): void => { stepAbort.abort(tickSignal.reason); };
-    tickSignal.addEventListener('abort', abortStep, { once: true });
-    let timer: NodeJS.Timeout | undefined;
     const failure = (code: CollectionErrorCode, message: string): CollectionResult => ({ samples: [], errors: [{ code, source, message }], partial: true });
+    let timer: NodeJS.Timeout | undefined;
+    let onTickAbort: (() => void) | undefined;
     // Settles when the step must be given up: its time limit passed or the tick was aborted.
+    // Either way the step's own signal is aborted, so a collector that honours it stops working.
     const givenUp = new Promise<CollectionResult>((resolve) => {
-      const onLimit = (): void => {
+      timer = setTimeout(() => {
         stepAbort.abort(new Error(`collector ${source} exceeded ${this.#stepTimeoutMillis} ms`));
         resolve(failure('TIMEOUT', `collector ${source} gave no result within ${this.#stepTimeoutMillis} ms; abandoned`));
+      }, this.#stepTimeoutMillis);
+      onTickAbort = (): void => {
+        stepAbort.abort(tickSignal.reason);
+        resolve(failure('TIMEOUT', `collector ${source} abandoned: the evaluation was aborted (${abortReason(tickSignal)})`));
       };
-      timer = setTimeout(onLimit, this.#stepTimeoutMillis);
-      const onTickAbort = (): void => { resolve(failure('TIMEOUT', `collector ${source} abandoned: the evaluation was aborted (${abortReason(tickSignal)})`)); };
       if (tickSignal.aborted) onTickAbort();
       else tickSignal.addEventListener('abort', onTickAbort, { once: true });
     });
@@ -124,7 +126,7 @@ export class CollectionRunner {
       result = await Promise.race([running, givenUp]);
     } finally {
       clearTimeout(timer);
-      tickSignal.removeEventListener('abort', abortStep);
+      if (onTickAbort !== undefined) tickSignal.removeEventListener('abort', onTickAbort);
     }
     this.#duration.observe({ collector: source }, (performance.now() - startedAt) / 1000);
     for (const error of result.errors) this.#errors.inc({ collector: source, code: error.code });
