@@ -3,6 +3,7 @@
 // answer without loading the Kafka, Redis and metrics libraries.
 import { Command } from 'commander';
 import type { LagpilotConfig } from './config/schema.ts';
+import { registerLagCommand } from './collectors/lag-command.ts';
 import { registerSimulateCommand } from './sim/simulate-command.ts';
 import { registerExplainCommand } from './state/explain-command.ts';
 import { formatDurationMillis } from './util/duration.ts';
@@ -108,6 +109,7 @@ export function buildProgram(): Command {
       process.stdout.write(`${summary(file, config)}\n`);
     });
   registerSimulateCommand(program);
+  registerLagCommand(program);
   registerExplainCommand(program);
   return program;
 }
