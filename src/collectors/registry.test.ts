@@ -62,10 +62,18 @@ describe('collector registry', () => {
     }
   });
 
-  it('names the target when its prometheus queries have no prometheus to ask', () => {
-    const cfg = config(`    collectors:
-      prometheus: {queries: [{name: cpu, query: up, unit: cores}]}`);
-    expect(collectorConfigProblems(cfg)).to.deep.equal(['targets[0].collectors.prometheus: needs the top-level prometheus section (its url)']);
+  it('names the target when its prometheus queries have no prometheus to ask, at config load and at start', () => {
+    const text = `
+clusters: [{name: main, bootstrap: ["127.0.0.1:9"]}]
+targets:
+  - {name: o, cluster: main, consumerGroup: g, topics: [t], replicas: {max: 2}, lag: {targetSeconds: 1}, actuator: {kind: dryRun}, collectors: {prometheus: {queries: [{name: cpu, query: up, unit: cores}]}}}
+`;
+    const parsed = parseConfigText(text, { sourceName: 'test', environment: {} });
+    expect(parsed.ok ? [] : parsed.problems).to.deep.equal(['targets[0].collectors.prometheus: needs the top-level prometheus section (its url)']);
+    // A config built in code skips the loader; the daemon checks it again before starting anything.
+    const built = config(`    collectors:
+      prometheus: {queries: [{name: cpu, query: up, unit: cores}]}`, 'prometheus: {url: "http://127.0.0.1:9"}');
+    expect(collectorConfigProblems({ ...built, prometheus: undefined })).to.deep.equal(['targets[0].collectors.prometheus: needs the top-level prometheus section (its url)']);
   });
 
   it('refuses an unknown collector section and a bad query unit, naming the path', () => {

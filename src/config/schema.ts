@@ -28,6 +28,11 @@ export const configSchema = z
     if (config.leaderElection.backend === 'redis' && config.redis === undefined) {
       context.addIssue({ code: 'custom', path: ['leaderElection', 'backend'], message: 'the redis backend needs the redis section (its url)' });
     }
+    config.targets.forEach((target, index) => {
+      if (target.collectors.prometheus !== undefined && config.prometheus === undefined) {
+        context.addIssue({ code: 'custom', path: ['targets', index, 'collectors', 'prometheus'], message: 'needs the top-level prometheus section (its url)' });
+      }
+    });
     const clusterNames = new Set(config.clusters.map((cluster) => cluster.name));
     config.targets.forEach((target, index) => {
       if (!clusterNames.has(target.cluster)) {
