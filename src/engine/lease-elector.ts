@@ -10,15 +10,24 @@
 import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { CampaigningElector, type CampaignOptions, type CampaignOutcome } from './leader-election.ts';
 
+/** The three Lease calls the elector makes (CoordinationV1Api's, or a stand-in in unit tests). */
+export interface LeaseApi {
+  readNamespacedLease(request: { name: string; namespace: string }): Promise<V1Lease>;
+  createNamespacedLease(request: { namespace: string; body: V1Lease }): Promise<V1Lease>;
+  replaceNamespacedLease(request: { name: string; namespace: string; body: V1Lease }): Promise<V1Lease>;
+}
+
 export interface LeaseElectorOptions extends CampaignOptions {
-  kubeConfig: KubeConfig;
+  /** Where the apiserver is and who to be there; or `leases` directly. */
+  kubeConfig?: KubeConfig;
+  leases?: LeaseApi;
   namespace: string;
   /** The Lease's name: replicas with the same name compete. */
   leaseName: string;
 }
 
 export class LeaseElector extends CampaigningElector {
-  readonly #api: CoordinationV1Api;
+  readonly #api: LeaseApi;
   readonly #namespace: string;
   readonly #leaseName: string;
   /** The last Lease record seen and when this replica first saw it. */
@@ -27,7 +36,9 @@ export class LeaseElector extends CampaigningElector {
 
   constructor(options: LeaseElectorOptions) {
     super(options);
-    this.#api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    const api = options.leases ?? options.kubeConfig?.makeApiClient(CoordinationV1Api);
+    if (api === undefined) throw new Error('the Lease elector needs a kubeConfig (or a Lease API)');
+    this.#api = api;
     this.#namespace = options.namespace;
     this.#leaseName = options.leaseName;
   }
