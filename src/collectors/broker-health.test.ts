@@ -109,4 +109,22 @@ describe('BrokerHealthCollector', () => {
     expect(valueOf(result.samples, 'broker_log_dir_used_bytes', { broker: '1' })).to.equal(600);
     expect(valueOf(result.samples, 'cluster_brokers_online')).to.be.undefined;
   });
+
+  it('shares one check between collections of the same cluster within the reuse period', async () => {
+    let describes = 0;
+    const admin = fakeAdmin({
+      describeCluster: () => { describes += 1; return Promise.resolve(threeBrokers); },
+      describeLogDirs: () => Promise.resolve([]),
+    });
+    const collector = new BrokerHealthCollector(admin, { reuseForMs: 5_000 });
+    const at = (ms: number) => ({ nowMs: nowMs + ms, signal: new AbortController().signal });
+    const [first, concurrent] = await Promise.all([collector.collect({ cluster: 'main' }, at(0)), collector.collect({ cluster: 'main' }, at(0))]);
+    await collector.collect({ cluster: 'main' }, at(4_999));
+    expect(describes).to.equal(1);
+    expect(concurrent).to.equal(first);
+    await collector.collect({ cluster: 'main', expectedBrokers: 3 }, at(4_999));
+    expect(describes, 'other settings are another check').to.equal(2);
+    await collector.collect({ cluster: 'main' }, at(5_000));
+    expect(describes, 'the period is over').to.equal(3);
+  });
 });

@@ -92,16 +92,43 @@ export function summarizeReplication(topics: readonly TopicDescription[]): Repli
   return summary;
 }
 
+export interface BrokerHealthOptions {
+  /**
+   * A result younger than this is answered again instead of asking the cluster, and concurrent
+   * collections of the same cluster and topics share one set of requests: many targets on one
+   * cluster then cost one health check per period, not one each. 0 turns the reuse off.
+   */
+  reuseForMs?: number;
+}
+
+interface ReusableResult {
+  startedAtMs: number;
+  result: Promise<CollectionResult>;
+}
+
 export class BrokerHealthCollector implements Collector<BrokerHealthTarget> {
   readonly source = brokerHealthSource;
   readonly #admin: KafkaAdminPort;
+  readonly #reuseForMs: number;
+  readonly #recent = new Map<string, ReusableResult>();
 
   /** The admin port is shared with the cluster's other collectors; closing it is its owner's job. */
-  constructor(admin: KafkaAdminPort) {
+  constructor(admin: KafkaAdminPort, options: BrokerHealthOptions = {}) {
     this.#admin = admin;
+    this.#reuseForMs = options.reuseForMs ?? 0;
   }
 
   async collect(target: BrokerHealthTarget, context: CollectionContext): Promise<CollectionResult> {
+    if (this.#reuseForMs <= 0) return this.#collectNow(target, context);
+    const key = JSON.stringify([target.cluster, target.topics ?? null, target.expectedBrokers ?? null]);
+    const recent = this.#recent.get(key);
+    if (recent !== undefined && context.nowMs - recent.startedAtMs < this.#reuseForMs && context.nowMs >= recent.startedAtMs) return recent.result;
+    const result = this.#collectNow(target, context);
+    this.#recent.set(key, { startedAtMs: context.nowMs, result });
+    return result;
+  }
+
+  async #collectNow(target: BrokerHealthTarget, context: CollectionContext): Promise<CollectionResult> {
     const samples: Sample[] = [];
     const errors: CollectionError[] = [];
     const clusterLabels = { cluster: target.cluster };

@@ -57,7 +57,9 @@ export function createCollectorServices(config: LagpilotConfig, options: Collect
     brokerHealth(cluster) {
       let collector = brokerHealthCollectors.get(cluster);
       if (collector === undefined) {
-        collector = new BrokerHealthCollector(clusters.admin(cluster));
+        // Targets on one cluster share the check: reused for half the shortest interval among them.
+        const intervals = config.targets.filter((target) => target.cluster === cluster).map((target) => target.interval);
+        collector = new BrokerHealthCollector(clusters.admin(cluster), { reuseForMs: Math.min(...intervals) / 2 });
         brokerHealthCollectors.set(cluster, collector);
       }
       return collector;
