@@ -7,6 +7,7 @@ import { BrokerHealthCollector, type BrokerHealthTarget } from '../../src/collec
 import type { CollectionResult, Sample } from '../../src/collectors/collector.ts';
 import { PlatformaticKafkaAdmin } from '../../src/kafka/platformatic-admin.ts';
 import { ensureService } from '../env/environment.ts';
+import { freeLoopbackPort } from '../env/ports.ts';
 import { brokerNodeIds, startBroker, stopBroker, type Kafka3Details } from '../env/services/kafka3.ts';
 
 function valueOf(result: CollectionResult, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -96,5 +97,25 @@ describe('broker-health collector on kafka3', function () {
     );
     expect(valueOf(recovered, 'broker_online', { broker: String(stoppedBroker) })).to.equal(1);
     expect(valueOf(recovered, 'cluster_brokers_missing')).to.equal(0);
+  });
+});
+
+describe('broker-health collector with no cluster behind the address', function () {
+  it('gives UNREACHABLE naming the address for every request it could not make, and no samples', async function () {
+    this.timeout(60_000);
+    const port = await freeLoopbackPort();
+    const admin = new PlatformaticKafkaAdmin({ bootstrapServers: [`127.0.0.1:${port}`], retries: 0, requestTimeoutMs: 2_000 });
+    try {
+      const result = await new BrokerHealthCollector(admin).collect({ cluster: 'gone' }, { nowMs: Date.now(), signal: AbortSignal.timeout(30_000) });
+      expect(result.samples).to.deep.equal([]);
+      expect(result.partial).to.be.true;
+      expect(result.errors.length).to.be.at.least(1);
+      for (const error of result.errors) {
+        expect(error.code).to.equal('UNREACHABLE');
+        expect(error.message).to.contain('cluster gone').and.contain(`127.0.0.1:${port}`);
+      }
+    } finally {
+      await admin.close();
+    }
   });
 });
