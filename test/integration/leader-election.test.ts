@@ -230,6 +230,29 @@ describe('leader election on the local kube-apiserver and Redis', function () {
     },
   ];
 
+  it('a Redis lock taken over by another replica is neither renewed nor released by the one that lost it', async function () {
+    const electionName = uniqueName('compare');
+    const lockKey = `${keyPrefix}leader:{${electionName}}`;
+    const loser = backends[1]?.elector('replica-a', electionName);
+    if (loser === undefined) throw new Error('the redis backend is missing');
+    const changes: LeadershipChange[] = [];
+    loser.onChange((change) => { changes.push(change); });
+    try {
+      loser.start();
+      await waitFor('replica-a to lead', 5000, () => (loser.isLeader() ? true : undefined));
+      expect(await redis.get(lockKey)).to.equal('replica-a');
+      // As if replica-a's lock had lapsed during a pause and replica-b had taken it.
+      await redis.set(lockKey, 'replica-b', 'PX', 60_000);
+      await waitFor('replica-a to notice', 2000, () => (loser.isLeader() ? undefined : true));
+      expect(changes.at(-1)).to.deep.include({ leading: false, reason: 'the lease is held by replica-b' });
+      await sleep(2 * timings.retryPeriodMillis);
+      expect(await redis.pttl(lockKey), 'the lock keeps the other holder\'s expiry').to.be.above(55_000);
+    } finally {
+      await loser.stop();
+    }
+    expect(await redis.get(lockKey), 'stop() left the other holder\'s lock alone').to.equal('replica-b');
+  });
+
   for (const backend of backends) {
     describe(`with a ${backend.name === 'kubernetes' ? 'Kubernetes Lease' : 'Redis lock'}`, function () {
       it('lets one of two electors lead, and hands over at the next attempt when it stops', async function () {
