@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { capacityEstimate, markEvaluation, measureCapacity, updateMeasurement } from './capacity.ts';
+import { capacityEstimate, markEvaluation, measureCapacity, updateLowerBound, updateMeasurement } from './capacity.ts';
 import { testSignals } from './test-signals.ts';
 
 describe('capacity measurement', () => {
@@ -22,6 +22,19 @@ describe('capacity measurement', () => {
     expect(measureCapacity({ ...settled, readySince: 95 }, next, 10).perReplica).to.equal(null);
     // 20 000 messages at the start cannot have fed 4800 msg/s for 15 s: the group may have idled.
     expect(measureCapacity({ ...settled, backlogMessages: 20_000 }, next, 10).perReplica).to.equal(null);
+  });
+
+  it('takes what an unsaturated group processed as a lower bound of its capacity', () => {
+    // 4 ready on 24 partitions kept up with 3400 msg/s: each processed 850, so capacity >= 850.
+    const sample = measureCapacity({ ...settled, backlogMessages: 0 }, testSignals({ time: 115, readyReplicas: 4, consumeRate: 3400, backlogMessages: 0 }), 10);
+    expect([sample.perReplica, sample.lowerBound]).to.deep.equal([null, 850]);
+    const bound = updateLowerBound(undefined, sample, 115);
+    expect(capacityEstimate(700, undefined, bound)).to.deep.equal({ perReplica: 850, source: 'lowerBound' });
+    // A bound below the configured figure proves nothing new.
+    expect(capacityEstimate(1000, undefined, bound)).to.deep.equal({ perReplica: 1000, source: 'configured' });
+    // Lower bounds only rise; an exact measurement supersedes them.
+    expect(updateLowerBound(bound, { perReplica: null, lowerBound: 600, evidence: {} }, 130)).to.equal(bound);
+    expect(updateLowerBound(bound, { perReplica: 900, lowerBound: null, evidence: {} }, 130)).to.equal(undefined);
   });
 
   it('prefers a measurement to the configured figure and smooths measurements', () => {

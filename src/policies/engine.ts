@@ -1,8 +1,8 @@
 // One evaluation of one target: policies → combine → safety pipeline → decision. Pure: the
 // daemon and the simulator call this same function; they differ only in where the signals come
 // from, where the history is kept and what applies the decision.
-import { capacityEstimate, markEvaluation, measureCapacity, updateMeasurement } from './capacity.ts';
-import type { CapacityEstimate, CapacityMeasurement } from './capacity.ts';
+import { capacityEstimate, markEvaluation, measureCapacity, updateLowerBound, updateMeasurement } from './capacity.ts';
+import type { CapacityEstimate, CapacityLowerBound, CapacityMeasurement } from './capacity.ts';
 import { eventHistorySeconds } from './config.ts';
 import type { EngineConfig } from './config.ts';
 import { combineRecommendations } from './combine.ts';
@@ -38,7 +38,14 @@ export function evaluatePolicies(config: EngineConfig, signals: ScalingSignals, 
   return recommendations;
 }
 
-function capacityReason(capacity: CapacityEstimate, measured: CapacityMeasurement | undefined, sampleEvidence: Evidence): Reason {
+function capacityReason(capacity: CapacityEstimate, measured: CapacityMeasurement | undefined, lowerBound: CapacityLowerBound | undefined, sampleEvidence: Evidence): Reason {
+  if (capacity.source === 'lowerBound' && lowerBound !== undefined) {
+    return reason('capacity', 'CapacityRaisedToObserved', `${round(capacity.perReplica)} msg/s per replica: the group processed that much per effective consumer at ${lowerBound.time}, more than ${measured === undefined ? 'configured' : 'measured'}`, {
+      perReplica: round(capacity.perReplica),
+      observedAt: lowerBound.time,
+      ...sampleEvidence,
+    });
+  }
   if (capacity.source === 'measured' && measured !== undefined) {
     return reason('capacity', 'CapacityMeasured', `${round(capacity.perReplica)} msg/s per replica, measured in ${measured.samples} saturated windows`, {
       perReplica: round(capacity.perReplica),
@@ -56,7 +63,8 @@ function capacityReason(capacity: CapacityEstimate, measured: CapacityMeasuremen
 export function decide(config: EngineConfig, signals: ScalingSignals, history: ScalingHistory): Evaluation {
   const sample = measureCapacity(history.lastEvaluation, signals, config.safety.rebalancePauseSeconds);
   const measuredCapacity = config.throughput.measureCapacity ? updateMeasurement(history.measuredCapacity, sample.perReplica, signals.time) : undefined;
-  const capacity = capacityEstimate(config.throughput.capacityPerReplica, measuredCapacity);
+  const capacityLowerBound = config.throughput.measureCapacity ? updateLowerBound(history.capacityLowerBound, sample, signals.time) : undefined;
+  const capacity = capacityEstimate(config.throughput.capacityPerReplica, measuredCapacity, capacityLowerBound);
   const recommendations = evaluatePolicies(config, signals, capacity);
   const combined = combineRecommendations(recommendations, signals.currentReplicas);
   let minReplicas = config.safety.minReplicas;
@@ -68,7 +76,7 @@ export function decide(config: EngineConfig, signals: ScalingSignals, history: S
   maxReplicas = Math.max(maxReplicas, minReplicas);
 
   const policyReasons = recommendations.flatMap((recommendation) => recommendation.reasons);
-  const capacityReasons = capacity === null ? [] : [capacityReason(capacity, measuredCapacity, sample.evidence)];
+  const capacityReasons = capacity === null ? [] : [capacityReason(capacity, measuredCapacity, capacityLowerBound, sample.evidence)];
   const draft = runSafetyPipeline(
     { current: signals.currentReplicas, desired: combined.replicas, reasons: [...capacityReasons, ...policyReasons, ...combined.reasons] },
     { config: config.safety, signals, history, minReplicas, maxReplicas },
@@ -87,6 +95,7 @@ export function decide(config: EngineConfig, signals: ScalingSignals, history: S
     events: eventsKept,
     lastEvaluation: markEvaluation(history.lastEvaluation, signals),
     ...(measuredCapacity === undefined ? {} : { measuredCapacity }),
+    ...(capacityLowerBound === undefined ? {} : { capacityLowerBound }),
   };
   return { decision, history: nextHistory };
 }
