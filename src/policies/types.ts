@@ -80,6 +80,17 @@ export interface Decision {
   /** Ordered: policy reasons first, then one per safety stage that changed the number. */
   reasons: Reason[];
   recommendations: Recommendation[];
+  /** What applying it did, once the daemon applied it (absent in the simulator). */
+  actuation?: JournaledActuation;
+  /** The replica that applied it and its leadership term (absent in the simulator). */
+  leader?: { identity: string; term: number };
+}
+
+/** An actuation result as the journal keeps it. */
+export interface JournaledActuation {
+  status: 'applied' | 'noop' | 'dryRun' | 'failed';
+  code: string;
+  detail: string;
 }
 
 export function reason(source: string, code: string, message: string, evidence: Evidence = {}): Reason {

@@ -28,7 +28,8 @@ export async function loadScalingHistory(store: StateStore, target: string, conf
     decisions = await store.recentDecisions(target, count);
   }
   const events: ScaleEvent[] = decisions
-    .filter((decision) => decision.action !== 'none' && decision.time > oldestEvent && decision.time < now)
+    // A change the actuator failed to make did not happen: it starts no cooldown.
+    .filter((decision) => decision.action !== 'none' && decision.actuation?.status !== 'failed' && decision.time > oldestEvent && decision.time < now)
     .map((decision) => ({ time: decision.time, from: decision.current, to: decision.desired }))
     .reverse();
   return { recommendations, events };

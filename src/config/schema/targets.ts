@@ -38,6 +38,15 @@ function isValidRegExp(source: string): boolean {
   }
 }
 
+const scalingSchema = z
+  .strictObject({
+    scaleUpCooldown: duration('No further scale-up for this long after a scale-up (0s: lag never waits).', '0s'),
+    scaleDownCooldown: duration('No scale-down for this long after any change of the count (the new count must show what it does).', '1m'),
+    scaleDownStabilization: duration('A scale-down goes only to the highest count recommended within this window.', '30s'),
+    rebalancePause: duration('How long the group stops consuming at each change of its members (weighs whether a scale-down pays).', '10s'),
+  })
+  .describe('Timing of scaling changes; the defaults suit production, tests shorten them.');
+
 export const targetSchema = z
   .strictObject({
     name: resourceName.describe('Unique name, used in metrics, logs and state keys.'),
@@ -57,6 +66,7 @@ export const targetSchema = z
     lagCollection: lagCollectionSchema.prefault({}),
     actuator: actuatorSchema,
     collectors: targetCollectorsSchema.prefault({}),
+    scaling: scalingSchema.prefault({}),
   })
   .superRefine((target, context) => {
     const hasTopics = target.topics !== undefined;
