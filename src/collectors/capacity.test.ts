@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CapacityTracker, MemoryCapacityStore, learnCapacity, saturatedPerReplicaRate, type CapacityStore, type LearnedCapacity } from './capacity.ts';
+import { CapacityTracker, MemoryCapacityStore, activeMembers, learnCapacity, saturatedPerReplicaRate, type CapacityStore, type LearnedCapacity } from './capacity.ts';
 import type { Sample } from './collector.ts';
 
 const t0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -36,6 +36,15 @@ describe('saturatedPerReplicaRate', () => {
 
   it('measures nothing when the lag history does not reach back to the window start', () => {
     expect(saturatedPerReplicaRate({ consumeRate: 300, fromMs: at(-10), toMs: at(30), activeMembers: 3, lagHistory: history })).to.be.null;
+  });
+});
+
+describe('activeMembers', () => {
+  it('counts at most one consuming member per partition the group reads', () => {
+    const partitionSample = (partition: number): Sample => ({ ...sample('consumergroup_partition_lag_messages', 5, 0), labels: { target: 't', topic: 'a', partition: String(partition) } });
+    expect(activeMembers(5, [partitionSample(0), partitionSample(1), partitionSample(1)])).to.equal(2);
+    expect(activeMembers(1, [partitionSample(0), partitionSample(1)])).to.equal(1);
+    expect(activeMembers(3, []), 'without partition samples every member counts').to.equal(3);
   });
 });
 

@@ -44,6 +44,19 @@ export interface LearnedCapacity {
   updatedAtMs: number;
 }
 
+/**
+ * Members that consume: at most one per partition, since a member beyond the partition count is
+ * assigned nothing and idles. The partitions are those the lag collector reported for the group.
+ */
+export function activeMembers(members: number, samples: readonly Sample[]): number {
+  const partitions = new Set<string>();
+  for (const sample of samples) {
+    if (sample.name !== 'consumergroup_partition_lag_messages' && sample.name !== 'consumergroup_partition_committed_offset') continue;
+    partitions.add(`${sample.labels.topic ?? ''}/${sample.labels.partition ?? ''}`);
+  }
+  return partitions.size === 0 ? members : Math.min(members, partitions.size);
+}
+
 /** Weight of a new measurement against what was learned: about the last five windows count. */
 export const capacitySmoothing = 0.2;
 
@@ -133,7 +146,7 @@ export class CapacityTracker {
           consumeRate: rate.value,
           fromMs: rate.timestampMs - rateWindow.value * 1000,
           toMs: rate.timestampMs,
-          activeMembers: members.value,
+          activeMembers: activeMembers(members.value, samples),
           lagHistory: history,
         });
         if (measured !== null) {
