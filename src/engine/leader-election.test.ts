@@ -119,6 +119,13 @@ describe('leader election contract', () => {
     expect(clock.now()).to.be.below(lease.expiresAt);
     expect(changes.map((change) => change.leading)).to.deep.equal([true, false]);
     expect(changes[1]?.reason).to.equal('no renewal within the renew deadline of 2000 ms');
+    // The hung attempt is given up at its own deadline; the next one gets the lease back.
+    lease.hanging = false;
+    await clock.advance(1000);
+    expect(leader.isLeader()).to.equal(true);
+    expect(leader.term).to.equal(2);
+    await leader.stop();
+    expect(clock.pendingTimers).to.equal(0);
   });
 
   it('drops leadership when renewals fail past the renew deadline, and the successor gets a new term', async () => {

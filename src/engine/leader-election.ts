@@ -165,8 +165,14 @@ export abstract class CampaigningElector implements LeaderElector {
 
   async #attempt(): Promise<void> {
     const sentAt = this.clock.now();
+    let giveUp: TimerHandle | undefined;
+    // An answer after the renew deadline would not count anyway; waiting longer for a hung
+    // request would only delay the next attempt (and stop()).
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      giveUp = this.clock.setTimer(() => { reject(new Error(`no answer within the renew deadline of ${this.timings.renewDeadlineMillis} ms`)); }, this.timings.renewDeadlineMillis);
+    });
     try {
-      const outcome = await this.campaign(sentAt);
+      const outcome = await Promise.race([this.campaign(sentAt), timedOut]);
       // stop() waits for this attempt and then releases whatever it acquired.
       if (this.#stopped) return;
       if (outcome.leading) this.#renewed(sentAt, outcome.term);
@@ -176,6 +182,8 @@ export abstract class CampaigningElector implements LeaderElector {
       if (this.#leading && this.clock.now() - this.#renewedFrom >= this.timings.renewDeadlineMillis) {
         this.#drop(`could not renew within the renew deadline: ${errorMessage(error)}`);
       }
+    } finally {
+      giveUp?.cancel();
     }
     this.#schedule(this.timings.retryPeriodMillis);
   }
