@@ -1,0 +1,257 @@
+import { expect } from 'chai';
+import { Writable } from 'node:stream';
+import { Registry } from 'prom-client';
+import type { ActuationRequest, ActuationResult, Actuator, ActuatorState } from '../actuators/actuator.ts';
+import type { Sample } from '../collectors/collector.ts';
+import { createLogger } from '../logging/logger.ts';
+import { defaultEngineConfig } from '../policies/config.ts';
+import type { EngineConfig } from '../policies/config.ts';
+import { MemoryStateStore } from '../state/memory-store.ts';
+import type { CollectionPlan, TargetCollection } from './collection.ts';
+import { ManualClock } from './clock.ts';
+import { Reconciler, singleInstanceGate, type LeaderGate, type ReconciledTarget } from './reconciler.ts';
+
+const discard = new Writable({ write: (_chunk, _encoding, done) => { done(); } });
+
+/** Workers as a number: applies what it is asked, or fails as told. */
+class CountingActuator implements Actuator {
+  readonly kind = 'counting';
+  readonly dryRun = false;
+  replicas: number;
+  applied: ActuationRequest[] = [];
+  failApply = false;
+  failRead = false;
+
+  constructor(replicas: number) {
+    this.replicas = replicas;
+  }
+
+  current(): Promise<ActuatorState> {
+    if (this.failRead) return Promise.reject(new Error('the workload is gone'));
+    return Promise.resolve({ replicas: this.replicas, notices: [] });
+  }
+
+  apply(request: ActuationRequest): Promise<ActuationResult> {
+    this.applied.push(request);
+    const before = this.replicas;
+    if (this.failApply) return Promise.resolve({ status: 'failed', code: 'Unreachable', detail: 'connection refused', replicasBefore: before });
+    this.replicas = request.decision.desired;
+    return Promise.resolve({ status: 'applied', code: 'Scaled', detail: `${before} -> ${this.replicas}`, replicasBefore: before, replicasAfter: this.replicas });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** What the fake Kafka shows for a target: lag, rates and members, stamped at the clock's time. */
+interface World {
+  lagMessages: number;
+  lagSeconds: number;
+  produceRate: number;
+  consumeRate: number;
+  members: number;
+  partitions: number;
+  /** The lag collector could not read the group. */
+  lagUnreadable?: boolean;
+}
+
+function samplesOf(world: World, nowMs: number): Sample[] {
+  const sample = (name: string, value: number, labels: Record<string, string> = {}): Sample => ({ name, value, unit: 'count', labels, timestampMs: nowMs, source: 'test' });
+  const lag = world.lagUnreadable === true ? [] : [sample('consumergroup_lag_messages', world.lagMessages), sample('consumergroup_lag_seconds', world.lagSeconds)];
+  return [
+    ...lag,
+    sample('consumergroup_members', world.members),
+    sample('topic_produce_rate', world.produceRate),
+    sample('consumergroup_consume_rate', world.consumeRate),
+    ...Array.from({ length: world.partitions }, (_, partition) => sample('partition_log_end_offset', 0, { topic: 't', partition: String(partition) })),
+  ];
+}
+
+function engineConfig(): EngineConfig {
+  const config = defaultEngineConfig();
+  config.lag.targetLagSeconds = 10;
+  config.throughput.capacityPerReplica = 100;
+  config.throughput.measureCapacity = false;
+  config.prediction.enabled = false;
+  config.safety.minReplicas = 1;
+  config.safety.maxReplicas = 12;
+  config.safety.scaleDownStabilizationSeconds = 0;
+  config.safety.scaleDownCooldownAfterScaleUpSeconds = 60;
+  config.safety.scaleDownCooldownAfterScaleDownSeconds = 60;
+  config.safety.rebalancePauseSeconds = 0;
+  config.safety.rebalanceCostFactor = 0;
+  return config;
+}
+
+interface Harness {
+  reconciler: Reconciler;
+  clock: ManualClock;
+  store: MemoryStateStore;
+  registry: Registry;
+  worlds: Map<string, World>;
+  actuators: Map<string, CountingActuator>;
+  collections: string[];
+}
+
+function harness(names: string[], leader: LeaderGate = singleInstanceGate('replica-a'), collectDelay?: () => Promise<void>): Harness {
+  const clock = new ManualClock(1_700_000_000_000);
+  const store = new MemoryStateStore({ nowMillis: () => clock.now() });
+  const registry = new Registry();
+  const worlds = new Map<string, World>();
+  const actuators = new Map<string, CountingActuator>();
+  const collections: string[] = [];
+  const targets: ReconciledTarget[] = names.map((name) => {
+    worlds.set(name, { lagMessages: 0, lagSeconds: 0, produceRate: 50, consumeRate: 50, members: 1, partitions: 12 });
+    const actuator = new CountingActuator(1);
+    actuators.set(name, actuator);
+    return { name, engine: engineConfig(), plan: { target: name, readers: [], derivations: [] }, actuator, evaluationTimeoutMillis: 5_000 };
+  });
+  const collect = async (plan: CollectionPlan): Promise<TargetCollection> => {
+    collections.push(plan.target);
+    await collectDelay?.();
+    const world = worlds.get(plan.target);
+    if (world === undefined) throw new Error(`no world for ${plan.target}`);
+    return { target: plan.target, samples: samplesOf(world, clock.now()), errors: [], partial: false, collectedAtMs: clock.now(), durationSeconds: 0 };
+  };
+  const reconciler = new Reconciler({ targets, collect, store, leader, clock, logger: createLogger({ level: 'error', stream: discard }), registry });
+  return { reconciler, clock, store, registry, worlds, actuators, collections };
+}
+
+async function metric(registry: Registry, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const found = await registry.getSingleMetric(name)?.get();
+  return found?.values.find((entry) => Object.entries(labels).every(([key, value]) => entry.labels[key] === value))?.value;
+}
+
+function world(h: Harness, name: string): World {
+  const found = h.worlds.get(name);
+  if (found === undefined) throw new Error(`no world ${name}`);
+  return found;
+}
+
+function actuator(h: Harness, name: string): CountingActuator {
+  const found = h.actuators.get(name);
+  if (found === undefined) throw new Error(`no actuator ${name}`);
+  return found;
+}
+
+describe('Reconciler', () => {
+  it('scales out on lag above target and journals the decision with its reasons, result and leader', async () => {
+    const h = harness(['orders']);
+    Object.assign(world(h, 'orders'), { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100 });
+    await h.reconciler.tick('orders', new AbortController().signal);
+
+    expect(actuator(h, 'orders').replicas).to.be.greaterThan(1);
+    const [journaled] = await h.store.recentDecisions('orders', 1);
+    expect(journaled?.action).to.equal('scaleUp');
+    expect(journaled?.reasons.map((entry) => entry.code)).to.include('LagAboveTarget');
+    expect(journaled?.actuation).to.deep.include({ status: 'applied', code: 'Scaled' });
+    expect(journaled?.leader).to.deep.equal({ identity: 'replica-a', term: 1 });
+    expect(await metric(h.registry, 'lagpilot_decisions_total', { target: 'orders', action: 'scaleUp' })).to.equal(1);
+    expect(await metric(h.registry, 'lagpilot_actuations_total', { target: 'orders', status: 'applied' })).to.equal(1);
+    expect(await metric(h.registry, 'lagpilot_desired_replicas', { target: 'orders' })).to.equal(actuator(h, 'orders').replicas);
+    expect(await metric(h.registry, 'lagpilot_current_replicas', { target: 'orders' })).to.equal(actuator(h, 'orders').replicas);
+  });
+
+  it('holds a scale-in during the cooldown after a scale-out, then scales in', async () => {
+    const h = harness(['orders']);
+    Object.assign(world(h, 'orders'), { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100 });
+    await h.reconciler.tick('orders', new AbortController().signal);
+    const scaledTo = actuator(h, 'orders').replicas;
+    Object.assign(world(h, 'orders'), { lagMessages: 0, lagSeconds: 0, produceRate: 20, consumeRate: 20, members: scaledTo });
+
+    await h.clock.advance(30_000);
+    await h.reconciler.tick('orders', new AbortController().signal);
+    expect(actuator(h, 'orders').replicas, 'held by the cooldown').to.equal(scaledTo);
+    const [held] = await h.store.recentDecisions('orders', 1);
+    expect(held?.action).to.equal('none');
+    expect(held?.reasons.map((entry) => entry.code)).to.include('ScaleDownCooldownAfterScaleUp');
+
+    await h.clock.advance(31_000);
+    await h.reconciler.tick('orders', new AbortController().signal);
+    expect(actuator(h, 'orders').replicas).to.equal(1);
+    const [scaledIn] = await h.store.recentDecisions('orders', 1);
+    expect(scaledIn?.action).to.equal('scaleDown');
+  });
+
+  it('decides but neither applies nor journals while another replica leads', async () => {
+    const h = harness(['orders'], { identity: 'replica-b', term: 0, isLeader: () => false });
+    Object.assign(world(h, 'orders'), { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100 });
+    const outcome = await h.reconciler.evaluateNow('orders');
+    expect(outcome.kind).to.equal('follower');
+    expect(actuator(h, 'orders').applied).to.have.length(0);
+    expect(await h.store.recentDecisions('orders', 10)).to.have.length(0);
+    expect(await metric(h.registry, 'lagpilot_decisions_total', { target: 'orders', action: 'scaleUp' })).to.equal(1);
+    expect(await metric(h.registry, 'lagpilot_actuations_total', { target: 'orders', status: 'applied' })).to.equal(0);
+  });
+
+  it('journals a failed actuation, counts it by code, and starts no cooldown with it', async () => {
+    const h = harness(['orders']);
+    Object.assign(world(h, 'orders'), { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100 });
+    actuator(h, 'orders').failApply = true;
+    await h.reconciler.tick('orders', new AbortController().signal);
+    const [journaled] = await h.store.recentDecisions('orders', 1);
+    expect(journaled?.actuation).to.deep.include({ status: 'failed', code: 'Unreachable' });
+    expect(await metric(h.registry, 'lagpilot_actuation_failures_total', { target: 'orders', code: 'Unreachable' })).to.equal(1);
+
+    // The next evaluation tries again: the failed change is no scale event.
+    actuator(h, 'orders').failApply = false;
+    await h.clock.advance(1_000);
+    await h.reconciler.tick('orders', new AbortController().signal);
+    expect(actuator(h, 'orders').applied).to.have.length(2);
+    expect(actuator(h, 'orders').replicas).to.be.greaterThan(1);
+  });
+
+  it('fails one target whose actuator cannot be read without holding up another', async () => {
+    const h = harness(['orders', 'payments']);
+    actuator(h, 'orders').failRead = true;
+    Object.assign(world(h, 'payments'), { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100 });
+    const signal = new AbortController().signal;
+    const [orders, payments] = await Promise.allSettled([h.reconciler.tick('orders', signal), h.reconciler.tick('payments', signal)]);
+    expect(orders.status).to.equal('rejected');
+    expect(orders.status === 'rejected' ? String(orders.reason) : '').to.match(/orders: the counting actuator could not read the replicas in force: the workload is gone/);
+    expect(payments.status).to.equal('fulfilled');
+    expect(actuator(h, 'payments').replicas).to.be.greaterThan(1);
+    expect(await metric(h.registry, 'lagpilot_actuation_failures_total', { target: 'orders', code: 'CurrentUnreadable' })).to.equal(1);
+  });
+
+  it('runs one evaluation after the running one for every request made meanwhile', async () => {
+    let release: () => void = () => undefined;
+    let gate = new Promise<void>((resolveGate) => { release = resolveGate; });
+    const h = harness(['orders'], singleInstanceGate('replica-a'), () => gate);
+    const first = h.reconciler.evaluateNow('orders');
+    const second = h.reconciler.evaluateNow('orders');
+    const third = h.reconciler.evaluateNow('orders');
+    await new Promise((resolveTurn) => { setImmediate(resolveTurn); });
+    expect(h.collections).to.have.length(1);
+    const firstRelease = release;
+    gate = Promise.resolve();
+    firstRelease();
+    const outcomes = await Promise.all([first, second, third]);
+    expect(h.collections, 'the running evaluation and one queued behind it').to.have.length(2);
+    expect(outcomes[1]).to.equal(outcomes[2]);
+    expect(outcomes.map((outcome) => outcome.kind)).to.deep.equal(['kept', 'kept', 'kept']);
+  });
+
+  it('names an unknown target', async () => {
+    const h = harness(['orders']);
+    let caught: unknown;
+    try {
+      await h.reconciler.evaluateNow('nope');
+    } catch (error) {
+      caught = error;
+    }
+    expect(String(caught)).to.contain('unknown target "nope" (configured: orders)');
+  });
+
+  it('does not scale in on a collection without the group\'s lag', async () => {
+    const h = harness(['orders']);
+    actuator(h, 'orders').replicas = 4;
+    Object.assign(world(h, 'orders'), { members: 4 });
+    await h.clock.advance(120_000);
+    Object.assign(world(h, 'orders'), { produceRate: 0, consumeRate: 0, lagUnreadable: true });
+    const outcome = await h.reconciler.evaluateNow('orders');
+    expect(outcome.kind).to.equal('kept');
+    expect(actuator(h, 'orders').replicas).to.equal(4);
+  });
+});

@@ -1,0 +1,251 @@
+// The control loop of one target, run at each of its ticks or at once when an alert asks:
+// collectors → signals → policies and the safety pipeline (decide(), the simulator's code) →
+// leader gate → actuator → journal, metrics and log.
+//
+// Every replica collects and decides, so a follower that takes over is warm; only the leader
+// applies and journals (the journal shows one writer per term). One target's evaluations never
+// overlap: a request while one runs joins the evaluation that follows it. A target that fails
+// (its actuator unreadable, its store away) fails alone: each target is its own tick.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Actuator, ActuationResult } from '../actuators/actuator.ts';
+import { describeError } from '../actuators/actuator.ts';
+import type { EngineConfig } from '../policies/config.ts';
+import { decide } from '../policies/engine.ts';
+import type { CapacityMeasurement, EvaluationMark } from '../policies/capacity.ts';
+import type { Decision, JournaledActuation } from '../policies/types.ts';
+import { loadScalingHistory, recordEvaluation } from '../state/engine-history.ts';
+import type { StateStore } from '../state/store.ts';
+import { errorMessage, type Logger } from '../logging/logger.ts';
+import type { CollectionPlan, LastCollections, TargetCollection } from './collection.ts';
+import type { Clock } from './clock.ts';
+import { emptySignalMemory, signalsFromCollection, type SignalMemory } from './signals.ts';
+
+export interface ReconciledTarget {
+  name: string;
+  engine: EngineConfig;
+  plan: CollectionPlan;
+  actuator: Actuator;
+  /** Time limit of an evaluation asked for outside the schedule (the target's tickTimeout). */
+  evaluationTimeoutMillis: number;
+}
+
+/** Who may actuate: the leader elector, or a single instance that always leads. */
+export interface LeaderGate {
+  readonly identity: string;
+  readonly term: number;
+  isLeader(): boolean;
+}
+
+/** A lone lagpilot without an election leads for as long as it runs. */
+export function singleInstanceGate(identity: string): LeaderGate {
+  return { identity, term: 1, isLeader: () => true };
+}
+
+export interface ReconcilerOptions {
+  targets: readonly ReconciledTarget[];
+  collect: (plan: CollectionPlan, signal: AbortSignal) => Promise<TargetCollection>;
+  store: StateStore;
+  leader: LeaderGate;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+  /** Where the last collection of each target is kept for /metrics. */
+  last?: LastCollections;
+}
+
+export type ReconcileOutcome =
+  | { kind: 'actuated'; decision: Decision; result: ActuationResult }
+  | { kind: 'kept'; decision: Decision }
+  | { kind: 'follower'; decision: Decision }
+  | { kind: 'failed'; reason: string };
+
+/** Memory of the engine that is not in the store: the last evaluation's mark and the measured capacity. */
+interface TargetMemory {
+  signals: SignalMemory;
+  lastEvaluation?: EvaluationMark;
+  measuredCapacity?: CapacityMeasurement;
+}
+
+interface TargetSlot {
+  target: ReconciledTarget;
+  memory: TargetMemory;
+  running?: Promise<ReconcileOutcome>;
+  /** The evaluation queued behind the running one; later requests join it. */
+  queued?: Promise<ReconcileOutcome>;
+}
+
+const loopBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export class Reconciler {
+  readonly #options: ReconcilerOptions;
+  readonly #slots = new Map<string, TargetSlot>();
+  readonly #decisions: Counter<'target' | 'action'>;
+  readonly #actuations: Counter<'target' | 'status'>;
+  readonly #actuationFailures: Counter<'target' | 'code'>;
+  readonly #desired: Gauge<'target'>;
+  readonly #current: Gauge<'target'>;
+  readonly #loopDuration: Histogram<'target'>;
+
+  constructor(options: ReconcilerOptions) {
+    this.#options = options;
+    for (const target of options.targets) this.#slots.set(target.name, { target, memory: { signals: emptySignalMemory() } });
+    const registers = [options.registry];
+    this.#decisions = new Counter({ name: 'lagpilot_decisions_total', help: 'Decisions made, by target and action (scaleUp, scaleDown, none); followers count theirs too.', labelNames: ['target', 'action'], registers });
+    this.#actuations = new Counter({ name: 'lagpilot_actuations_total', help: 'Decisions handed to the actuator by the leader, by result status (applied, noop, dryRun, failed).', labelNames: ['target', 'status'], registers });
+    this.#actuationFailures = new Counter({ name: 'lagpilot_actuation_failures_total', help: 'Failed actuations and unreadable actuator states, by stable code.', labelNames: ['target', 'code'], registers });
+    this.#desired = new Gauge({ name: 'lagpilot_desired_replicas', help: 'Replicas the last decision asked for.', labelNames: ['target'], registers });
+    this.#current = new Gauge({ name: 'lagpilot_current_replicas', help: 'Replicas in force as the actuator last read them.', labelNames: ['target'], registers });
+    this.#loopDuration = new Histogram({ name: 'lagpilot_loop_duration_seconds', help: 'Time of one evaluation of a target, from collection to journal.', labelNames: ['target'], buckets: loopBuckets, registers });
+    for (const { name } of options.targets) {
+      for (const action of ['scaleUp', 'scaleDown', 'none']) this.#decisions.inc({ target: name, action }, 0);
+      for (const status of ['applied', 'noop', 'dryRun', 'failed']) this.#actuations.inc({ target: name, status }, 0);
+    }
+  }
+
+  get targets(): string[] {
+    return [...this.#slots.keys()];
+  }
+
+  /** The scheduler's tick: rejects when the target could not be evaluated, so the tick counts as an error. */
+  readonly tick = async (target: string, signal: AbortSignal): Promise<void> => {
+    const outcome = await this.#enqueue(target, signal);
+    if (outcome.kind === 'failed') throw new Error(outcome.reason);
+  };
+
+  /**
+   * Evaluates `target` at once (the alert path), or right after the evaluation running now.
+   * Never rejects for a failure of the target: the outcome says what happened.
+   */
+  async evaluateNow(target: string): Promise<ReconcileOutcome> {
+    const slot = this.#slot(target);
+    return this.#enqueue(target, AbortSignal.timeout(slot.target.evaluationTimeoutMillis));
+  }
+
+  #slot(target: string): TargetSlot {
+    const slot = this.#slots.get(target);
+    if (slot === undefined) throw new Error(`unknown target "${target}" (configured: ${this.targets.join(', ') || 'none'})`);
+    return slot;
+  }
+
+  #enqueue(target: string, signal: AbortSignal): Promise<ReconcileOutcome> {
+    const slot = this.#slot(target);
+    if (slot.running === undefined) return this.#start(slot, signal);
+    // One evaluation after the running one serves every request made meanwhile: it sees data
+    // newer than all of them.
+    slot.queued ??= slot.running.then(() => {
+      slot.queued = undefined;
+      return this.#start(slot, signal);
+    });
+    return slot.queued;
+  }
+
+  #start(slot: TargetSlot, signal: AbortSignal): Promise<ReconcileOutcome> {
+    const running = this.#reconcile(slot, signal).finally(() => {
+      if (slot.running === running) slot.running = undefined;
+    });
+    slot.running = running;
+    return running;
+  }
+
+  async #reconcile(slot: TargetSlot, signal: AbortSignal): Promise<ReconcileOutcome> {
+    const { target } = slot;
+    const { clock, store, leader } = this.#options;
+    const logger = this.#options.logger.child({ target: target.name });
+    const startedAt = clock.now();
+    try {
+      // The count in force is read before collecting: a collection that takes its time then
+      // cannot see workers that a decision made after the read started.
+      let current: number;
+      try {
+        const state = await target.actuator.current({ name: target.name });
+        current = state.replicas;
+        for (const notice of state.notices) logger.warn('actuator notice', { actuator: target.actuator.kind, notice });
+      } catch (error) {
+        this.#actuationFailures.inc({ target: target.name, code: 'CurrentUnreadable' });
+        return failed(logger, `${target.name}: the ${target.actuator.kind} actuator could not read the replicas in force: ${describeError(error)}`);
+      }
+      this.#current.set({ target: target.name }, current);
+
+      const collection = await this.#options.collect(target.plan, signal);
+      this.#options.last?.record(collection);
+      if (collection.errors.length > 0) {
+        logger.warn('collection incomplete', { errors: collection.errors.map((error) => `${error.source} ${error.code}: ${error.message}`) });
+      }
+      const derived = signalsFromCollection({ collection, currentReplicas: current, memory: slot.memory.signals });
+      slot.memory.signals = derived.memory;
+      if (derived.failure !== undefined) logger.warn('collection failed', { reason: derived.failure, consecutiveFailedCollections: derived.memory.consecutiveFailedCollections });
+
+      const engine = derived.capacityPerReplica === undefined
+        ? target.engine
+        : { ...target.engine, throughput: { ...target.engine.throughput, capacityPerReplica: derived.capacityPerReplica } };
+      const stored = await loadScalingHistory(store, target.name, engine, derived.signals.time);
+      const evaluation = decide(engine, derived.signals, {
+        ...stored,
+        ...(slot.memory.lastEvaluation === undefined ? {} : { lastEvaluation: slot.memory.lastEvaluation }),
+        ...(slot.memory.measuredCapacity === undefined ? {} : { measuredCapacity: slot.memory.measuredCapacity }),
+      });
+      slot.memory.lastEvaluation = evaluation.history.lastEvaluation;
+      slot.memory.measuredCapacity = evaluation.history.measuredCapacity;
+      const { decision } = evaluation;
+      this.#decisions.inc({ target: target.name, action: decision.action });
+      this.#desired.set({ target: target.name }, decision.desired);
+      if (signal.aborted) return failed(logger, `${target.name}: evaluation abandoned before actuation (${abortReason(signal)})`);
+
+      if (!leader.isLeader()) {
+        logger.debug('decision not applied: this replica does not lead', { action: decision.action, current: decision.current, desired: decision.desired, leader: leader.identity });
+        return { kind: 'follower', decision };
+      }
+      const term = leader.term;
+      if (decision.action === 'none') {
+        // Nothing to apply: the count read from the actuator is the count decided. Journaled
+        // all the same, so `explain` shows why the group was kept as it is.
+        const kept: Decision = { ...decision, leader: { identity: leader.identity, term } };
+        await recordEvaluation(store, target.name, engine, { decision: kept, history: evaluation.history });
+        logger.debug('decision', { action: decision.action, current: decision.current, reasons: decision.reasons.map((entry) => entry.code) });
+        return { kind: 'kept', decision: kept };
+      }
+      const result = await this.#apply(target, decision);
+      this.#actuations.inc({ target: target.name, status: result.status });
+      if (result.status === 'failed') this.#actuationFailures.inc({ target: target.name, code: result.code });
+      if (result.replicasAfter !== undefined) this.#current.set({ target: target.name }, result.replicasAfter);
+      const actuation: JournaledActuation = { status: result.status, code: result.code, detail: result.detail };
+      const journaled: Decision = { ...decision, actuation, leader: { identity: leader.identity, term } };
+      await recordEvaluation(store, target.name, engine, { decision: journaled, history: evaluation.history });
+      const fields = {
+        action: decision.action,
+        current: decision.current,
+        desired: decision.desired,
+        reasons: decision.reasons.map((entry) => entry.code),
+        actuation: `${result.status} ${result.code}`,
+        detail: result.detail,
+      };
+      if (result.status === 'failed') logger.error('actuation failed', fields);
+      else logger.info('decision', fields);
+      return { kind: 'actuated', decision: journaled, result };
+    } catch (error) {
+      return failed(logger, `${target.name}: evaluation failed: ${errorMessage(error)}`);
+    } finally {
+      this.#loopDuration.observe({ target: target.name }, (clock.now() - startedAt) / 1000);
+    }
+  }
+
+  async #apply(target: ReconciledTarget, decision: Decision): Promise<ActuationResult> {
+    try {
+      return await target.actuator.apply({ target: { name: target.name }, decision });
+    } catch (error) {
+      // The contract says apply() reports failures as values; one that throws is a bug, and
+      // still must not take the loop down.
+      return { status: 'failed', code: 'ActuatorThrew', detail: `${target.name}: the ${target.actuator.kind} actuator threw: ${describeError(error)}` };
+    }
+  }
+}
+
+function failed(logger: Logger, reason: string): ReconcileOutcome {
+  logger.error('target evaluation failed', { reason });
+  return { kind: 'failed', reason };
+}
+
+function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : String(reason);
+}
