@@ -4,6 +4,7 @@ import { ActuatorConfigError, createActuator } from './registry.ts';
 import { RecordingActuator } from './dry-run.ts';
 import { KubernetesScaleActuator } from './kubernetes-scale.ts';
 import { LocalProcessActuator } from './local-process.ts';
+import { ResourcesActuator } from './resources.ts';
 import { WebhookActuator } from './webhook.ts';
 
 function decision(current: number, desired: number): Decision {
@@ -30,8 +31,25 @@ describe('actuator registry', function () {
     expect(kube).to.be.instanceOf(KubernetesScaleActuator);
   });
 
+  it('builds a resources actuator that is a dry run unless told otherwise', function () {
+    const section = {
+      kind: 'resources',
+      auth: { from: 'kubeconfig', path: new URL('./testdata/kubeconfig.yaml', import.meta.url).pathname },
+      workload: { kind: 'Deployment', name: 'orders-consumer' },
+      prometheus: { url: 'http://127.0.0.1:9/' },
+    };
+    const resources = createActuator(section);
+    expect(resources).to.be.instanceOf(ResourcesActuator);
+    expect(resources.dryRun).to.equal(true);
+    expect(createActuator({ ...section, dryRun: false }).dryRun).to.equal(false);
+    expect(() => createActuator({ ...section, window: '1m', step: '5m', cpu: { min: 'lots' } })).to.throw(
+      ActuatorConfigError,
+      /invalid resources actuator config: cpu.min: "lots" is not a Kubernetes quantity.*; step: step must not be longer than window/,
+    );
+  });
+
   it('refuses an unknown kind and names the known ones', function () {
-    expect(() => createActuator({ kind: 'ansible' })).to.throw(ActuatorConfigError, /unknown actuator kind "ansible" \(one of: dryRun, kubernetesScale, localProcess, webhook\)/);
+    expect(() => createActuator({ kind: 'ansible' })).to.throw(ActuatorConfigError, /unknown actuator kind "ansible" \(one of: dryRun, kubernetesScale, localProcess, resources, webhook\)/);
     expect(() => createActuator({})).to.throw(ActuatorConfigError, /no kind/);
   });
 

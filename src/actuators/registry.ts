@@ -5,12 +5,14 @@ import type { z } from 'zod';
 import {
   kubernetesScaleActuatorSchema,
   localProcessActuatorSchema,
+  resourcesActuatorSchema,
   webhookActuatorSchema,
 } from '../config/schema/actuators.ts';
 import type { Actuator } from './actuator.ts';
 import { RecordingActuator, recordingActuatorSchema } from './dry-run.ts';
 import { KubernetesScaleActuator } from './kubernetes-scale.ts';
 import { LocalProcessActuator } from './local-process.ts';
+import { ResourcesActuator } from './resources.ts';
 import { WebhookActuator } from './webhook.ts';
 
 export class ActuatorConfigError extends Error {
@@ -47,6 +49,7 @@ export const actuatorFactories: readonly ActuatorFactory[] = [
   factory('dryRun', recordingActuatorSchema, () => new RecordingActuator()),
   factory('kubernetesScale', kubernetesScaleActuatorSchema, (config) => new KubernetesScaleActuator(config)),
   factory('localProcess', localProcessActuatorSchema, (config) => new LocalProcessActuator(config)),
+  factory('resources', resourcesActuatorSchema, (config) => new ResourcesActuator(config)),
   factory('webhook', webhookActuatorSchema, (config) => new WebhookActuator(config)),
 ];
 

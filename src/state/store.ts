@@ -4,7 +4,8 @@
 import type { Decision } from '../policies/types.ts';
 import type { TimedRecommendation } from '../policies/safety/stage.ts';
 
-export type CooldownKind = 'scaleUp' | 'scaleDown';
+/** scaleUp and scaleDown hold a target's replica changes; resources a workload's vertical ones. */
+export type CooldownKind = 'scaleUp' | 'scaleDown' | 'resources';
 
 export interface CooldownAcquisition {
   /** True when this call took the cooldown; false when someone holds it already. */

@@ -2,6 +2,7 @@
 // one more entry in the union. Every kind has `dryRun`: check and log, change nothing.
 import { z } from 'zod';
 import { duration, httpUrl } from './common.ts';
+import { prometheusSchema } from './prometheus.ts';
 
 const dryRunFlag = z.boolean().default(false).describe('Check everything, report what would change, change nothing.');
 
@@ -73,6 +74,71 @@ export const kubernetesScaleActuatorSchema = z
   })
   .describe('Scales a Kubernetes Deployment, StatefulSet or custom resource.');
 
+const quantity = (description: string, defaultText: string) =>
+  z
+    .string()
+    .regex(/^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?$/, {
+      error: (issue) => `"${String(issue.input)}" is not a Kubernetes quantity (e.g. 250m, 2, 512Mi)`,
+    })
+    .default(defaultText)
+    .describe(description);
+
+function resourcePolicySchema(resource: string, defaults: { min: string; max: string }) {
+  return z
+    .strictObject({
+      percentile: z.number().gt(0).max(1).default(0.9).describe(`Quantile of the ${resource} usage samples the request is based on (0.9: the 90th percentile).`),
+      margin: z.number().min(0).max(10).default(0.15).describe('Safety margin on top of the percentile (0.15: 15 % more).'),
+      min: quantity(`Smallest ${resource} request lagpilot sets.`, defaults.min),
+      max: quantity(`Largest ${resource} request lagpilot sets.`, defaults.max),
+      limitRatio: z
+        .union([z.number().min(1).max(100), z.literal('keep')])
+        .default('keep')
+        .describe('limit = request x this; "keep" keeps the limit/request ratio in force (a container without a limit keeps none).'),
+    })
+    .prefault({})
+    .describe(`How the ${resource} request and limit are derived from usage.`);
+}
+
+const defaultCpuQuery =
+  'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="${namespace}", pod=~"${workload}-.+", container="${container}"}[5m]))';
+const defaultMemoryQuery = 'max by (pod) (container_memory_working_set_bytes{namespace="${namespace}", pod=~"${workload}-.+", container="${container}"})';
+
+export const resourcesActuatorSchema = z
+  .strictObject({
+    kind: z.literal('resources').describe('Sets container requests and limits from their usage history in Prometheus.'),
+    dryRun: z.boolean().default(true).describe('Check everything (a server-side dry run), report what would change, change nothing. On by default.'),
+    workload: z
+      .strictObject({
+        kind: z.enum(['Deployment', 'StatefulSet']).describe('Kind of the workload whose pod template is changed.'),
+        namespace: kubernetesName.optional().describe('Namespace of the workload; the kubeconfig context\'s (in a pod: its own) when unset.'),
+        name: kubernetesName.describe('Name of the workload.'),
+      })
+      .describe('The workload whose containers are sized.'),
+    containers: z.array(z.string().min(1)).min(1).optional().describe('Containers to size; every container of the pod template when unset.'),
+    auth: kubernetesAuthSchema,
+    prometheus: prometheusSchema,
+    queries: z
+      .strictObject({
+        cpu: z.string().min(1).default(defaultCpuQuery).describe('PromQL of one container\'s CPU use in cores; ${namespace}, ${workload} (regex-escaped) and ${container} are filled in.'),
+        memory: z.string().min(1).default(defaultMemoryQuery).describe('PromQL of one container\'s memory use in bytes; same placeholders.'),
+      })
+      .prefault({})
+      .describe('Usage queries, evaluated as range queries over the history window.'),
+    window: duration('How far back the usage history goes.', '24h'),
+    step: duration('Spacing of the usage samples in the history window.', '1m'),
+    minSamples: z.int().min(1).default(60).describe('Fewer samples than this (all pods together) give no recommendation for a resource.'),
+    cpu: resourcePolicySchema('CPU', { min: '10m', max: '8' }),
+    memory: resourcePolicySchema('memory', { min: '32Mi', max: '16Gi' }),
+    minChange: z.number().min(0).max(1).default(0.1).describe('A relative change of a request or limit smaller than this (0.1: 10 %) is left alone.'),
+    cooldown: duration('After a change, no other change of this workload\'s resources for this long (every change restarts its pods).', '1h'),
+    requestTimeout: duration('Time limit of one request to the apiserver.', '10s'),
+    fieldManager: z.string().min(1).max(128).default('lagpilot').describe('Field manager recorded on the writes.'),
+  })
+  .superRefine((section, context) => {
+    if (section.step > section.window) context.addIssue({ code: 'custom', path: ['step'], message: 'step must not be longer than window' });
+  })
+  .describe('Sizes container requests and limits (vertical scaling), as the VPA does.');
+
 export const localProcessActuatorSchema = z
   .strictObject({
     kind: z.literal('localProcess').describe('Starts and stops worker processes on this machine.'),
@@ -99,10 +165,11 @@ export const webhookActuatorSchema = z
   .describe('Hands decisions to a system lagpilot does not drive itself.');
 
 export const actuatorSchema = z
-  .discriminatedUnion('kind', [dryRunActuatorSchema, kubernetesScaleActuatorSchema, localProcessActuatorSchema, webhookActuatorSchema])
+  .discriminatedUnion('kind', [dryRunActuatorSchema, kubernetesScaleActuatorSchema, resourcesActuatorSchema, localProcessActuatorSchema, webhookActuatorSchema])
   .describe('How decisions are applied.');
 
 export type ActuatorConfig = z.output<typeof actuatorSchema>;
 export type KubernetesScaleActuatorConfig = z.output<typeof kubernetesScaleActuatorSchema>;
+export type ResourcesActuatorConfig = z.output<typeof resourcesActuatorSchema>;
 export type LocalProcessActuatorConfig = z.output<typeof localProcessActuatorSchema>;
 export type WebhookActuatorConfig = z.output<typeof webhookActuatorSchema>;
