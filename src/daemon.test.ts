@@ -90,17 +90,17 @@ describe('daemon', () => {
     }
   });
 
-  it('logs each visit of the collection tick at debug level', async () => {
+  it('logs each evaluation of a target at debug level', async () => {
     const lines: LoggedLine[] = [];
     const daemon = await startDaemon({ config: config(oneTarget), logger: recordingLogger(lines), version: 'test' });
     const giveUpAt = Date.now() + 10_000;
-    while (!lines.some((line) => line.message === 'tick') && Date.now() < giveUpAt) {
+    while (!lines.some((line) => line.message === 'evaluated') && Date.now() < giveUpAt) {
       await new Promise((resolveWait) => setTimeout(resolveWait, 10));
     }
     await daemon.stop();
-    const tick = lines.find((line) => line.message === 'tick');
-    expect(tick?.level).to.equal('debug');
-    expect(tick?.fields).to.include({ component: 'scheduler', target: 'orders', consumerGroup: 'g', cluster: 'main' });
+    const evaluated = lines.find((line) => line.message === 'evaluated');
+    expect(evaluated?.level).to.equal('debug');
+    expect(evaluated?.fields).to.include({ component: 'reconciler', target: 'orders', consumerGroup: 'g', cluster: 'main' });
   });
 });
 

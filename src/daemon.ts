@@ -5,12 +5,15 @@
 // successor takes over at once), close the HTTP server, close every client. The whole stop shares one deadline (shutdown.deadline).
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import type { LagpilotConfig } from './config/schema.ts';
+import type { Actuator } from './actuators/actuator.ts';
+import { createActuator } from './actuators/registry.ts';
+import type { LagpilotConfig, TargetConfig } from './config/schema.ts';
 import { collectionPlan, collectorConfigProblems, createCollectorServices } from './collectors/registry.ts';
 import { systemClock, type Clock } from './engine/clock.ts';
-import { CollectionRunner, LastCollections, collectionTick } from './engine/collection.ts';
+import { CollectionRunner, LastCollections } from './engine/collection.ts';
 import { electorFromConfig, registerLeadershipMetrics } from './engine/elector-from-config.ts';
 import type { LeaderElector } from './engine/leader-election.ts';
+import { Reconciler, type ReconcileOutcome } from './engine/reconciler.ts';
 import { Scheduler, type TickFunction } from './engine/scheduler.ts';
 import { errorMessage, type Logger } from './logging/logger.ts';
 import { AlertmanagerWebhook } from './server/alertmanager-webhook.ts';
@@ -21,6 +24,7 @@ import { startHttpServer, type RunningHttpServer } from './server/http-server.ts
 import { registerCollectorMetrics } from './server/collector-metrics.ts';
 import { createMetricsRegistry } from './server/metrics.ts';
 import { ReadinessChecks } from './server/readiness.ts';
+import { engineConfigForTarget } from './policies/target-config.ts';
 import { MemoryStateStore } from './state/memory-store.ts';
 import { RedisStateStore } from './state/redis-store.ts';
 import type { StateStore } from './state/store.ts';
@@ -30,7 +34,7 @@ export interface DaemonOptions {
   logger: Logger;
   version: string;
   clock?: Clock;
-  /** The evaluation of one target; by default its collectors run through the collection runner. */
+  /** The evaluation of one target; by default the control loop (collect, decide, actuate, journal). */
   tick?: TickFunction;
 }
 
@@ -46,6 +50,8 @@ export interface RunningDaemon {
   host: string;
   /** The gate before every actuation: only the leader applies decisions. */
   leader: LeaderElector;
+  /** Evaluates a target at once (or right after its running evaluation); the alert path. */
+  evaluateNow(target: string): Promise<ReconcileOutcome>;
   stop(): Promise<ShutdownResult>;
 }
 
@@ -82,6 +88,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   registerLeadershipMetrics(registry, leader);
   if (config.prometheus !== undefined) readiness.register(prometheusCheck(config.prometheus));
 
+  let reconciler: Reconciler | undefined;
+  let tick: TickFunction;
+  if (options.tick === undefined) {
+    try {
+      reconciler = startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers });
+    } catch (error) {
+      await closeAll(closers, logger, config.shutdown.deadline);
+      throw error;
+    }
+    tick = reconciler.tick;
+  } else {
+    tick = options.tick;
+  }
+
   const alertmanagerWebhook = new AlertmanagerWebhook(registry, options.logger.child({ component: 'alertmanager-webhook' }));
   let server: RunningHttpServer;
   try {
@@ -107,7 +127,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       intervalMillis: target.interval,
       tickTimeoutMillis: target.tickTimeout,
     })),
-    tick: options.tick ?? startCollection(config, { registry, redis, logger: options.logger, schedulerLogger, closers }),
+    tick,
     clock,
     logger: schedulerLogger,
     registry,
@@ -142,6 +162,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     port: server.port,
     host: server.host,
     leader,
+    evaluateNow: async (target) => {
+      if (reconciler === undefined) throw new Error('this daemon runs a custom tick, not the control loop: nothing to evaluate');
+      return reconciler.evaluateNow(target);
+    },
     stop: async () => {
       stopping ??= stop();
       return stopping;
@@ -149,28 +173,54 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   };
 }
 
-interface CollectionWiring {
+interface ControlLoopWiring {
   registry: Registry;
   redis: Redis | undefined;
+  journal: StateStore;
+  leader: LeaderElector;
+  clock: Clock;
   logger: Logger;
-  schedulerLogger: Logger;
   closers: { name: string; close: () => Promise<void> }[];
 }
 
-/** The tick that runs each target's collectors and keeps its last collection for /metrics. */
-function startCollection(config: LagpilotConfig, wiring: CollectionWiring): TickFunction {
+/**
+ * The control loop of every target: its collectors through the runner (the last collection
+ * also feeds /metrics), its engine settings and its actuator, joined by the reconciler.
+ */
+function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWiring): Reconciler {
+  const actuators: { target: TargetConfig; actuator: Actuator }[] = [];
+  for (const target of config.targets) {
+    try {
+      actuators.push({ target, actuator: createActuator(target.actuator) });
+    } catch (error) {
+      void Promise.allSettled(actuators.map((entry) => entry.actuator.close()));
+      throw new Error(`target ${target.name}: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+  // Closed before the clients: local workers stop, connections to the apiserver end.
+  wiring.closers.push({ name: 'actuators', close: async () => { await Promise.all(actuators.map((entry) => entry.actuator.close())); } });
   const services = createCollectorServices(config, { logger: wiring.logger.child({ component: 'collectors' }), redis: wiring.redis });
   wiring.closers.push({ name: 'collectors', close: () => services.close() });
   const last = new LastCollections();
   registerCollectorMetrics({ registry: wiring.registry, collections: last, partitionSeries: config.server.partitionMetrics });
-  const byName = new Map(config.targets.map((target) => [target.name, target]));
-  return collectionTick({
-    plans: new Map(config.targets.map((target) => [target.name, collectionPlan(target, services)])),
-    // Each tick's own signal carries the target's tickTimeout; this only bounds the longest.
-    runner: new CollectionRunner({ registry: wiring.registry, stepTimeoutMillis: Math.max(1, ...config.targets.map((target) => target.tickTimeout)) }),
+  // Each tick's own signal carries the target's tickTimeout; this only bounds the longest.
+  const runner = new CollectionRunner({ registry: wiring.registry, stepTimeoutMillis: Math.max(1, ...config.targets.map((target) => target.tickTimeout)) });
+  return new Reconciler({
+    targets: actuators.map(({ target, actuator }) => ({
+      name: target.name,
+      engine: engineConfigForTarget(target),
+      plan: collectionPlan(target, services),
+      actuator,
+      evaluationTimeoutMillis: target.tickTimeout,
+      logFields: { consumerGroup: target.consumerGroup, cluster: target.cluster },
+    })),
+    collect: (plan, signal) => runner.run(plan, signal),
+    store: wiring.journal,
+    leader: wiring.leader,
+    clock: wiring.clock,
+    logger: wiring.logger.child({ component: 'reconciler' }),
+    registry: wiring.registry,
     last,
-    logger: wiring.schedulerLogger,
-    describe: (name) => ({ consumerGroup: byName.get(name)?.consumerGroup, cluster: byName.get(name)?.cluster }),
   });
 }
 

@@ -27,6 +27,8 @@ export interface ReconciledTarget {
   actuator: Actuator;
   /** Time limit of an evaluation asked for outside the schedule (the target's tickTimeout). */
   evaluationTimeoutMillis: number;
+  /** Fields every log line about the target carries (its group and cluster). */
+  logFields?: Record<string, unknown>;
 }
 
 /** Who may actuate: the leader elector, or a single instance that always leads. */
@@ -150,7 +152,7 @@ export class Reconciler {
   async #reconcile(slot: TargetSlot, signal: AbortSignal): Promise<ReconcileOutcome> {
     const { target } = slot;
     const { clock, store, leader } = this.#options;
-    const logger = this.#options.logger.child({ target: target.name });
+    const logger = this.#options.logger.child({ target: target.name, ...target.logFields });
     const startedAt = clock.now();
     try {
       // The count in force is read before collecting: a collection that takes its time then
@@ -187,6 +189,15 @@ export class Reconciler {
       slot.memory.lastEvaluation = evaluation.history.lastEvaluation;
       slot.memory.measuredCapacity = evaluation.history.measuredCapacity;
       const { decision } = evaluation;
+      logger.debug('evaluated', {
+        samples: collection.samples.length,
+        errors: collection.errors.length,
+        partial: collection.partial,
+        collectionSeconds: Number(collection.durationSeconds.toFixed(3)),
+        action: decision.action,
+        current: decision.current,
+        desired: decision.desired,
+      });
       this.#decisions.inc({ target: target.name, action: decision.action });
       this.#desired.set({ target: target.name }, decision.desired);
       if (signal.aborted) return failed(logger, `${target.name}: evaluation abandoned before actuation (${abortReason(signal)})`);
@@ -201,7 +212,6 @@ export class Reconciler {
         // all the same, so `explain` shows why the group was kept as it is.
         const kept: Decision = { ...decision, leader: { identity: leader.identity, term } };
         await recordEvaluation(store, target.name, engine, { decision: kept, history: evaluation.history });
-        logger.debug('decision', { action: decision.action, current: decision.current, reasons: decision.reasons.map((entry) => entry.code) });
         return { kind: 'kept', decision: kept };
       }
       const result = await this.#apply(target, decision);
