@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { capacityEstimate, markEvaluation, measureCapacity, updateLowerBound, updateMeasurement } from './capacity.ts';
+import { capacityEstimate, confirmEstimate, markEvaluation, measureCapacity, sizeReplicas, updateLowerBound, updateMeasurement } from './capacity.ts';
 import { testSignals } from './test-signals.ts';
 
 describe('capacity measurement', () => {
@@ -33,8 +33,39 @@ describe('capacity measurement', () => {
     // A bound below the configured figure proves nothing new.
     expect(capacityEstimate(1000, undefined, bound)).to.deep.equal({ perReplica: 1000, source: 'configured' });
     // Lower bounds only rise; an exact measurement supersedes them.
-    expect(updateLowerBound(bound, { perReplica: null, lowerBound: 600, evidence: {} }, 130)).to.equal(bound);
-    expect(updateLowerBound(bound, { perReplica: 900, lowerBound: null, evidence: {} }, 130)).to.equal(undefined);
+    expect(updateLowerBound(bound, { perReplica: null, lowerBound: 600, noHeadroom: false, evidence: {} }, 130)).to.equal(bound);
+    expect(updateLowerBound(bound, { perReplica: 900, lowerBound: null, noHeadroom: false, evidence: {} }, 130)).to.equal(undefined);
+  });
+
+  it('plans above a lower bound that proved the figure too low, and only then', () => {
+    // Nothing proves the configured figure wrong: it is trusted.
+    expect(capacityEstimate(1000, undefined, { perReplica: 1000, time: 115 }, 1.2)).to.deep.equal({ perReplica: 1000, source: 'configured' });
+    // 850 seen against 700 configured: the truth is above 850, planned at 1.2 times it.
+    expect(capacityEstimate(700, undefined, { perReplica: 850, time: 115 }, 1.2)).to.deep.equal({ perReplica: 1020, source: 'lowerBound', unconfirmedFactor: 1.2 });
+    expect(capacityEstimate(1000, { perReplica: 900, time: 115, samples: 1 }, undefined, 1.2)).to.deep.equal({ perReplica: 900, source: 'measured' });
+  });
+
+  it('holds or scales in on the optimistic figure but sizes a scale-up on the unconfirmed one', () => {
+    const unconfirmed = { perReplica: 1200, source: 'lowerBound' as const, unconfirmedFactor: 1.2 };
+    const forRate = (rate: number) => (perReplica: number): number => Math.ceil(rate / perReplica);
+    // 4 replicas carry 4500 msg/s at 1200 each: hold.
+    expect(sizeReplicas(unconfirmed, 4, forRate(4500))).to.deep.equal({ replicas: 4, perReplica: 1200 });
+    // 6000 msg/s needs more than 4 either way: size it at 1000, not 1200.
+    expect(sizeReplicas(unconfirmed, 4, forRate(6000))).to.deep.equal({ replicas: 6, perReplica: 1000 });
+    expect(sizeReplicas({ perReplica: 1200, source: 'measured' }, 4, forRate(6000))).to.deep.equal({ replicas: 5, perReplica: 1200 });
+  });
+
+  it('confirms the unconfirmed estimate when a settled backlog does not shrink', () => {
+    const standing = measureCapacity({ ...settled, backlogMessages: 10_000 }, testSignals({ time: 115, readyReplicas: 4, consumeRate: 4000, backlogMessages: 10_000 }), 10);
+    expect([standing.perReplica, standing.noHeadroom]).to.deep.equal([null, true]);
+    const draining = measureCapacity({ ...settled, backlogMessages: 10_000 }, testSignals({ time: 115, readyReplicas: 4, consumeRate: 4000, backlogMessages: 5_000 }), 10);
+    expect(draining.noHeadroom).to.equal(false);
+    const unconfirmed = { perReplica: 1200, source: 'lowerBound' as const, unconfirmedFactor: 1.2 };
+    const confirmed = confirmEstimate(undefined, standing, unconfirmed, 115);
+    expect(confirmed).to.deep.equal({ perReplica: 1000, time: 115, samples: 0 });
+    expect(confirmEstimate(undefined, draining, unconfirmed, 115)).to.equal(undefined);
+    // The first saturated window replaces a confirmation outright instead of averaging with it.
+    expect(updateMeasurement(confirmed, 1100, 130)).to.deep.equal({ perReplica: 1100, time: 130, samples: 1 });
   });
 
   it('prefers a measurement to the configured figure and smooths measurements', () => {

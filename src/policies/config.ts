@@ -19,6 +19,12 @@ export interface ThroughputPolicyConfig {
   capacityPerReplica?: number;
   /** Replace the configured capacity by what saturated windows measure (capacity.ts). */
   measureCapacity: boolean;
+  /**
+   * Until a saturated window measures capacity, plan with this multiple of the configured figure
+   * (or of the lower bound observed above it), so that a figure that is too low is found out.
+   * 1 trusts the configured figure as it is.
+   */
+  unconfirmedCapacityFactor: number;
   /** Fraction of capacity a replica should run at in steady state; above it, scale up. */
   targetUtilization: number;
   /**
@@ -130,7 +136,7 @@ export interface EngineConfig {
 export function defaultEngineConfig(): EngineConfig {
   return {
     lag: { enabled: true, targetLagSeconds: 30, recoverySeconds: 60 },
-    throughput: { enabled: true, capacityPerReplica: 1000, measureCapacity: true, targetUtilization: 1, scaleInUtilization: 0.85, drainSeconds: 120 },
+    throughput: { enabled: true, capacityPerReplica: 1000, measureCapacity: true, unconfirmedCapacityFactor: 1.2, targetUtilization: 1, scaleInUtilization: 0.85, drainSeconds: 120 },
     cpu: { enabled: true, targetUtilization: 0.7, tolerance: 0.1 },
     memory: { enabled: true, targetUtilization: 0.8, tolerance: 0.1 },
     schedule: { enabled: true, windows: [] },

@@ -1,7 +1,7 @@
 // One evaluation of one target: policies → combine → safety pipeline → decision. Pure: the
 // daemon and the simulator call this same function; they differ only in where the signals come
 // from, where the history is kept and what applies the decision.
-import { capacityEstimate, markEvaluation, measureCapacity, updateLowerBound, updateMeasurement } from './capacity.ts';
+import { capacityEstimate, confirmEstimate, markEvaluation, measureCapacity, updateLowerBound, updateMeasurement } from './capacity.ts';
 import type { CapacityEstimate, CapacityLowerBound, CapacityMeasurement } from './capacity.ts';
 import { eventHistorySeconds } from './config.ts';
 import type { EngineConfig } from './config.ts';
@@ -33,7 +33,7 @@ export function evaluatePolicies(config: EngineConfig, signals: ScalingSignals, 
   if (config.memory.enabled) recommendations.push(evaluateResourcePolicy('memory', config.memory, signals));
   if (config.schedule.enabled && config.schedule.windows.length > 0) recommendations.push(evaluateSchedulePolicy(config.schedule, signals));
   if (config.prediction.enabled) {
-    recommendations.push(evaluatePredictionPolicy(config.prediction, capacity, config.throughput.targetUtilization, signals.produceRateHistory));
+    recommendations.push(evaluatePredictionPolicy(config.prediction, capacity, config.throughput.targetUtilization, signals.produceRateHistory, signals.currentReplicas));
   }
   return recommendations;
 }
@@ -43,6 +43,13 @@ function capacityReason(capacity: CapacityEstimate, measured: CapacityMeasuremen
     return reason('capacity', 'CapacityRaisedToObserved', `${round(capacity.perReplica)} msg/s per replica: the group processed that much per effective consumer at ${lowerBound.time}, more than ${measured === undefined ? 'configured' : 'measured'}`, {
       perReplica: round(capacity.perReplica),
       observedAt: lowerBound.time,
+      ...sampleEvidence,
+    });
+  }
+  if (capacity.source === 'measured' && measured?.samples === 0) {
+    return reason('capacity', 'CapacityConfirmed', `${round(capacity.perReplica)} msg/s per replica: a backlog that did not shrink at ${measured.time} showed no headroom above it`, {
+      perReplica: round(capacity.perReplica),
+      confirmedAt: measured.time,
       ...sampleEvidence,
     });
   }
@@ -63,8 +70,11 @@ function capacityReason(capacity: CapacityEstimate, measured: CapacityMeasuremen
 export function decide(config: EngineConfig, signals: ScalingSignals, history: ScalingHistory): Evaluation {
   const sample = measureCapacity(history.lastEvaluation, signals, config.safety.rebalancePauseSeconds);
   const measuredCapacity = config.throughput.measureCapacity ? updateMeasurement(history.measuredCapacity, sample.perReplica, signals.time) : undefined;
-  const capacityLowerBound = config.throughput.measureCapacity ? updateLowerBound(history.capacityLowerBound, sample, signals.time) : undefined;
-  const capacity = capacityEstimate(config.throughput.capacityPerReplica, measuredCapacity, capacityLowerBound);
+  const capacityLowerBound = config.throughput.measureCapacity ? updateLowerBound(history.lastEvaluation?.capacityLowerBound, sample, signals.time) : undefined;
+  const unconfirmedFactor = config.throughput.measureCapacity ? config.throughput.unconfirmedCapacityFactor : 1;
+  const before = capacityEstimate(config.throughput.capacityPerReplica, measuredCapacity, capacityLowerBound, unconfirmedFactor);
+  const confirmedCapacity = confirmEstimate(measuredCapacity, sample, before, signals.time);
+  const capacity = confirmedCapacity === measuredCapacity ? before : capacityEstimate(config.throughput.capacityPerReplica, confirmedCapacity, capacityLowerBound, unconfirmedFactor);
   const recommendations = evaluatePolicies(config, signals, capacity);
   const combined = combineRecommendations(recommendations, signals.currentReplicas);
   let minReplicas = config.safety.minReplicas;
@@ -76,7 +86,7 @@ export function decide(config: EngineConfig, signals: ScalingSignals, history: S
   maxReplicas = Math.max(maxReplicas, minReplicas);
 
   const policyReasons = recommendations.flatMap((recommendation) => recommendation.reasons);
-  const capacityReasons = capacity === null ? [] : [capacityReason(capacity, measuredCapacity, capacityLowerBound, sample.evidence)];
+  const capacityReasons = capacity === null ? [] : [capacityReason(capacity, confirmedCapacity, capacityLowerBound, sample.evidence)];
   const draft = runSafetyPipeline(
     { current: signals.currentReplicas, desired: combined.replicas, reasons: [...capacityReasons, ...policyReasons, ...combined.reasons] },
     { config: config.safety, signals, history, minReplicas, maxReplicas },
@@ -93,9 +103,8 @@ export function decide(config: EngineConfig, signals: ScalingSignals, history: S
   const nextHistory: ScalingHistory = {
     recommendations: recommendationsKept,
     events: eventsKept,
-    lastEvaluation: markEvaluation(history.lastEvaluation, signals),
-    ...(measuredCapacity === undefined ? {} : { measuredCapacity }),
-    ...(capacityLowerBound === undefined ? {} : { capacityLowerBound }),
+    lastEvaluation: markEvaluation(history.lastEvaluation, signals, capacityLowerBound),
+    ...(confirmedCapacity === undefined ? {} : { measuredCapacity: confirmedCapacity }),
   };
   return { decision, history: nextHistory };
 }

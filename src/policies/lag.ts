@@ -3,6 +3,7 @@
 // produce rate plus the rate that brings the excess back within `recoverySeconds`.
 import type { LagPolicyConfig } from './config.ts';
 import { reason, round } from './types.ts';
+import { sizeReplicas } from './capacity.ts';
 import type { CapacityEstimate } from './capacity.ts';
 import type { Recommendation, ScalingSignals } from './types.ts';
 
@@ -46,7 +47,7 @@ export function evaluateLagPolicy(config: LagPolicyConfig, capacity: CapacityEst
   // backlog is the share of the lag beyond the target.
   const excessMessages = lagSeconds > target ? (backlogMessages * (lagSeconds - target)) / lagSeconds : 0;
   const requiredRate = produceRate + excessMessages / config.recoverySeconds;
-  const replicas = Math.max(1, Math.ceil(requiredRate / capacity.perReplica));
+  const { replicas, perReplica } = sizeReplicas(capacity, signals.currentReplicas, (candidate) => Math.max(1, Math.ceil(requiredRate / candidate)));
   const evidence = {
     lagSeconds,
     targetLagSeconds: target,
@@ -54,7 +55,7 @@ export function evaluateLagPolicy(config: LagPolicyConfig, capacity: CapacityEst
     excessMessages: round(excessMessages, 0),
     produceRate: round(produceRate),
     requiredRate: round(requiredRate),
-    capacityPerReplica: round(capacity.perReplica),
+    capacityPerReplica: round(perReplica),
     capacitySource: capacity.source,
   };
   const code = lagSeconds > target ? 'LagAboveTarget' : 'LagWithinTarget';
@@ -62,7 +63,7 @@ export function evaluateLagPolicy(config: LagPolicyConfig, capacity: CapacityEst
     policy,
     replicas,
     dataComplete: true,
-    reasons: [reason(policy, code, `lag ${round(lagSeconds)} s (target ${target} s): ${round(requiredRate)} msg/s needed, ${replicas} replicas at ${round(capacity.perReplica)} msg/s`, evidence)],
+    reasons: [reason(policy, code, `lag ${round(lagSeconds)} s (target ${target} s): ${round(requiredRate)} msg/s needed, ${replicas} replicas at ${round(perReplica)} msg/s`, evidence)],
     evidence,
   };
 }

@@ -1,5 +1,6 @@
 // Prediction policy: Holt's linear trend on the produce rate, forecast over the time a new
 // replica needs to take load (startup plus rebalance), so capacity is ready when load arrives.
+import { sizeReplicas } from './capacity.ts';
 import type { CapacityEstimate } from './capacity.ts';
 import type { PredictionPolicyConfig } from './config.ts';
 import { reason, round } from './types.ts';
@@ -38,6 +39,7 @@ export function evaluatePredictionPolicy(
   capacity: CapacityEstimate | null,
   targetUtilization: number,
   history: readonly RateSample[] | undefined,
+  currentReplicas?: number,
 ): Recommendation {
   if (history === undefined || history.length < config.minSamples) {
     return { policy, replicas: null, dataComplete: false, reasons: [reason(policy, 'NotEnoughHistory', `fewer than ${config.minSamples} produce-rate samples`, { samples: history?.length ?? 0 })], evidence: {} };
@@ -64,7 +66,10 @@ export function evaluatePredictionPolicy(
     const code = holt.trendPerSecond <= 0 ? 'RateNotRising' : 'RiseNotSustained';
     return { policy, replicas: null, dataComplete: true, reasons: [reason(policy, code, `produce rate trend ${round(holt.trendPerSecond, 3)} msg/s² over ${recent.length} samples: no forecast`, evidence)], evidence };
   }
-  const replicas = Math.max(1, Math.ceil(holt.forecast / (capacity.perReplica * targetUtilization)));
+  const replicasAt = (perReplica: number): number => Math.max(1, Math.ceil(holt.forecast / (perReplica * targetUtilization)));
+  // Without the current count every vote is a scale-up: size it as one.
+  const { replicas, perReplica } = sizeReplicas(capacity, currentReplicas ?? 0, replicasAt);
+  evidence.capacityPerReplica = round(perReplica);
   return {
     policy,
     replicas,

@@ -4,6 +4,7 @@
 // within the last interval at its full height.
 import { plannedArrivalRate } from './arrival-rate.ts';
 import type { ThroughputPolicyConfig } from './config.ts';
+import { sizeReplicas } from './capacity.ts';
 import type { CapacityEstimate } from './capacity.ts';
 import { reason, round } from './types.ts';
 import type { Recommendation, ScalingSignals } from './types.ts';
@@ -27,23 +28,24 @@ export function evaluateThroughputPolicy(config: ThroughputPolicyConfig, capacit
   }
   const backlog = backlogMessages ?? 0;
   const drainRate = backlog / config.drainSeconds;
-  const drainReplicas = drainRate / capacity.perReplica;
   const rate = arrival.rate;
-  let carryReplicas = rate / (capacity.perReplica * config.targetUtilization);
+  const replicasAt = (perReplica: number, utilization: number): number => Math.max(1, Math.ceil(rate / (perReplica * utilization) + drainRate / perReplica));
   let utilization = config.targetUtilization;
-  let replicas = Math.max(1, Math.ceil(carryReplicas + drainReplicas));
+  const { perReplica, replicas: atTarget } = sizeReplicas(capacity, signals.currentReplicas, (candidate) => replicasAt(candidate, config.targetUtilization));
+  let replicas = atTarget;
   if (replicas < signals.currentReplicas) {
     // Fewer replicas would do at the target: ask for fewer only if they would have room.
     utilization = config.scaleInUtilization;
-    carryReplicas = rate / (capacity.perReplica * utilization);
-    replicas = Math.max(1, Math.min(signals.currentReplicas, Math.ceil(carryReplicas + drainReplicas)));
+    replicas = Math.min(signals.currentReplicas, replicasAt(perReplica, utilization));
   }
+  const carryReplicas = rate / (perReplica * utilization);
+  const drainReplicas = drainRate / perReplica;
   const evidence = {
     ...arrival.evidence,
     plannedRate: round(rate),
     backlogMessages: round(backlog, 0),
     drainRate: round(drainRate),
-    capacityPerReplica: round(capacity.perReplica),
+    capacityPerReplica: round(perReplica),
     capacitySource: capacity.source,
     utilization,
     carryReplicas: round(carryReplicas),
@@ -55,7 +57,7 @@ export function evaluateThroughputPolicy(config: ThroughputPolicyConfig, capacit
     dataComplete: backlogMessages !== undefined,
     reasons: [
       reason(policy, 'ThroughputRequired',
-        `${round(rate)} msg/s at ${round(utilization * 100)}% of ${round(capacity.perReplica)} msg/s needs ${round(carryReplicas)} replicas; draining ${round(backlog, 0)} messages within ${config.drainSeconds} s needs ${round(drainReplicas)} more`,
+        `${round(rate)} msg/s at ${round(utilization * 100)}% of ${round(perReplica)} msg/s needs ${round(carryReplicas)} replicas; draining ${round(backlog, 0)} messages within ${config.drainSeconds} s needs ${round(drainReplicas)} more`,
         evidence),
     ],
     evidence,

@@ -1,6 +1,6 @@
 // The contract of a safety stage: (draft decision, context) → draft decision. A stage that
 // changes the desired count appends one reason with a stable code and the numbers behind it.
-import type { CapacityLowerBound, CapacityMeasurement, EvaluationMark } from '../capacity.ts';
+import type { CapacityMeasurement, EvaluationMark } from '../capacity.ts';
 import type { SafetyConfig } from '../config.ts';
 import { reason } from '../types.ts';
 import type { Evidence, Reason, ScalingSignals } from '../types.ts';
@@ -26,8 +26,6 @@ export interface ScalingHistory {
   lastEvaluation?: EvaluationMark;
   /** Per-replica capacity measured while the group was saturated. */
   measuredCapacity?: CapacityMeasurement;
-  /** The most per replica the group processed unsaturated since the last measurement. */
-  capacityLowerBound?: CapacityLowerBound;
 }
 
 export interface SafetyContext {
