@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Actuator } from './actuators/actuator.ts';
-import { createActuator } from './actuators/registry.ts';
+import { actuatorFromConfig } from './actuators/registry.ts';
 import type { LagpilotConfig, TargetConfig } from './config/schema.ts';
 import { collectionPlan, collectorConfigProblems, createCollectorServices } from './collectors/registry.ts';
 import { systemClock, type Clock } from './engine/clock.ts';
@@ -191,7 +191,7 @@ function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWiring): Re
   const actuators: { target: TargetConfig; actuator: Actuator }[] = [];
   for (const target of config.targets) {
     try {
-      actuators.push({ target, actuator: createActuator(target.actuator) });
+      actuators.push({ target, actuator: actuatorFromConfig(target.actuator) });
     } catch (error) {
       void Promise.allSettled(actuators.map((entry) => entry.actuator.close()));
       throw new Error(`target ${target.name}: ${errorMessage(error)}`, { cause: error });

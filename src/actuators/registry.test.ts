@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Decision } from '../policies/types.ts';
-import { ActuatorConfigError, createActuator } from './registry.ts';
+import { actuatorSchema } from '../config/schema/actuators.ts';
+import { ActuatorConfigError, actuatorFromConfig, createActuator } from './registry.ts';
 import { RecordingActuator } from './dry-run.ts';
 import { KubernetesScaleActuator } from './kubernetes-scale.ts';
 import { LocalProcessActuator } from './local-process.ts';
@@ -20,6 +21,13 @@ describe('actuator registry', function () {
     const webhook = createActuator({ kind: 'webhook', url: 'http://127.0.0.1:9/decisions', secret: 'a-secret-of-16-chars', dryRun: true });
     expect(webhook).to.be.instanceOf(WebhookActuator);
     expect(webhook.dryRun).to.equal(true);
+  });
+
+  it('builds from the loaded config, whose durations are already milliseconds', function () {
+    const loaded = actuatorSchema.parse({ kind: 'localProcess', command: process.execPath, stopTimeout: '5s' });
+    const local = actuatorFromConfig(loaded);
+    expect(local).to.be.instanceOf(LocalProcessActuator);
+    expect(() => createActuator(loaded), 'parsing the loaded section again refuses it').to.throw(ActuatorConfigError, /stopTimeout/);
   });
 
   it('builds a Kubernetes actuator from a kubeconfig file', function () {

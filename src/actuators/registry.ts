@@ -3,6 +3,7 @@
 // same rules and defaults as one built from lagpilot.yaml.
 import type { z } from 'zod';
 import {
+  type ActuatorConfig,
   kubernetesScaleActuatorSchema,
   localProcessActuatorSchema,
   resourcesActuatorSchema,
@@ -24,6 +25,11 @@ export interface ActuatorFactory {
   configSchema: z.ZodType;
   /** Validates `section` with configSchema, then builds; throws ActuatorConfigError naming each problem. */
   create(section: unknown): Actuator;
+  /**
+   * Builds from what configSchema already produced (the config loader's output: durations are
+   * milliseconds by then, and parsing them again would refuse them).
+   */
+  fromParsed(config: unknown): Actuator;
 }
 
 function factory<Schema extends z.ZodType>(
@@ -42,6 +48,9 @@ function factory<Schema extends z.ZodType>(
       }
       return build(parsed.data);
     },
+    fromParsed(config) {
+      return build(config as z.output<Schema>);
+    },
   };
 }
 
@@ -52,6 +61,13 @@ export const actuatorFactories: readonly ActuatorFactory[] = [
   factory('resources', resourcesActuatorSchema, (config) => new ResourcesActuator(config)),
   factory('webhook', webhookActuatorSchema, (config) => new WebhookActuator(config)),
 ];
+
+/** Builds the actuator of a target from the loaded config (targets[].actuator). */
+export function actuatorFromConfig(config: ActuatorConfig, factories: readonly ActuatorFactory[] = actuatorFactories): Actuator {
+  const chosen = factories.find((entry) => entry.kind === config.kind);
+  if (chosen === undefined) throw new ActuatorConfigError(`unknown actuator kind "${config.kind}" (one of: ${factories.map((entry) => entry.kind).join(', ')})`);
+  return chosen.fromParsed(config);
+}
 
 /** Builds the actuator a config section asks for, or throws naming the kind and each problem. */
 export function createActuator(section: unknown, factories: readonly ActuatorFactory[] = actuatorFactories): Actuator {
