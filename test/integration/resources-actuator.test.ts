@@ -21,6 +21,7 @@ import type { Decision } from '../../src/policies/types.ts';
 import { MemoryStateStore } from '../../src/state/memory-store.ts';
 import { ensureService } from '../env/environment.ts';
 import { repoRoot } from '../env/paths.ts';
+import { freeLoopbackPort } from '../env/ports.ts';
 import type { KubeDetails } from '../env/services/kube.ts';
 import { setScrapeTargets, type PrometheusDetails } from '../env/services/prometheus.ts';
 import { adminKubeConfig, httpStatusOf, mergePatch, tokenKubeConfig, uniqueName } from './kube-helpers.ts';
@@ -287,11 +288,22 @@ describe('resources actuator (real kube-apiserver and Prometheus, RBAC of deploy
     expect(await eventsFor(admin, namespace, 'paused-consumer')).to.have.length(0);
   });
 
-  it('names what is wrong: a container the workload does not have, a workload outside the Role', async function () {
+  it('names what is wrong: a container the workload does not have, a bad query, no Prometheus, a workload outside the Role', async function () {
     const missing = new ResourcesActuator(config('dry-consumer', { containers: ['worker'] }), { kubeConfig: sizer });
     const result = await missing.apply({ target, decision: decision() });
     expect(result).to.include({ status: 'failed', code: 'ContainerNotFound' });
     expect(result.detail).to.equal(`Deployment ${namespace}/dry-consumer has no container "worker" (it has: consumer, sidecar)`);
+
+    const badQuery = new ResourcesActuator(config('dry-consumer', { queries: { cpu: 'rate(container_cpu_usage_seconds_total[', memory: memoryQuery } }), { kubeConfig: sizer });
+    const refusedQuery = await badQuery.apply({ target, decision: decision() });
+    expect(refusedQuery).to.include({ status: 'failed', code: 'PrometheusQueryFailed' });
+    expect(refusedQuery.detail).to.match(/^cpu usage of consumer \(rate\(container_cpu_usage_seconds_total\[\): Prometheus refused it \(HTTP 400\): /);
+
+    const closedPort = await freeLoopbackPort();
+    const noPrometheus = new ResourcesActuator(config('dry-consumer', { prometheus: { url: `http://127.0.0.1:${closedPort}` } }), { kubeConfig: sizer });
+    const unreachable = await noPrometheus.apply({ target, decision: decision() });
+    expect(unreachable).to.include({ status: 'failed', code: 'PrometheusUnreachable' });
+    expect(unreachable.detail).to.contain(`Prometheus at http://127.0.0.1:${closedPort}/api/v1/query_range unreachable`);
 
     const elsewhere = new ResourcesActuator(config('dry-consumer', { workload: { kind: 'Deployment', name: 'dry-consumer', namespace: 'default' } }), { kubeConfig: sizer });
     const refused = await elsewhere.apply({ target, decision: decision() });
