@@ -104,6 +104,32 @@ describe('daemon', () => {
   });
 });
 
+describe('daemon alert path', () => {
+  it('evaluates the target a firing alert names at once, between its ticks', async () => {
+    const lines: LoggedLine[] = [];
+    const daemon = await startDaemon({ config: config(oneTarget.replace('interval: 50ms', 'interval: 1h')), logger: recordingLogger(lines), version: 'test' });
+    try {
+      const evaluations = (): number => lines.filter((line) => line.message === 'evaluated').length;
+      const waitFor = async (count: number): Promise<void> => {
+        const giveUpAt = Date.now() + 10_000;
+        while (evaluations() < count && Date.now() < giveUpAt) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+      };
+      await waitFor(1);
+      expect(evaluations(), 'the first tick at start').to.equal(1);
+      const alert = (labels: Record<string, string>): Record<string, unknown> => ({ status: 'firing', labels, annotations: {}, startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'f1' });
+      const body = { version: '4', status: 'firing', receiver: 'lagpilot', groupKey: 'k', alerts: [alert({ alertname: 'ConsumerLagHigh', lagpilot_target: 'orders' }), alert({ alertname: 'ConsumerLagHigh', lagpilot_target: 'nope' })] };
+      const response = await fetch(`http://127.0.0.1:${daemon.port}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.status).to.be.within(200, 299);
+      await waitFor(2);
+      expect(evaluations(), 'one more evaluation, long before the next tick').to.equal(2);
+      const unknown = lines.find((line) => line.message === 'alert names a target that is not configured');
+      expect(unknown?.fields).to.include({ target: 'nope', label: 'lagpilot_target' });
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
 describe('daemon logging', () => {
   it('logs the effective config at debug level with every secret redacted', async () => {
     const { Writable } = await import('node:stream');

@@ -102,7 +102,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     tick = options.tick;
   }
 
-  const alertmanagerWebhook = new AlertmanagerWebhook(registry, options.logger.child({ component: 'alertmanager-webhook' }));
+  const alertLogger = options.logger.child({ component: 'alertmanager-webhook' });
+  const alertmanagerWebhook = new AlertmanagerWebhook(registry, alertLogger, {
+    onFiring: (alert) => { evaluateOnAlert(reconciler, alert.labels, alertLogger); },
+  });
   let server: RunningHttpServer;
   try {
     server = await startHttpServer({
@@ -222,6 +225,27 @@ function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWiring): Re
     registry: wiring.registry,
     last,
   });
+}
+
+/** The label of an Alertmanager alert that names the target to evaluate at once. */
+export const alertTargetLabel = 'lagpilot_target';
+
+/**
+ * A firing alert that names a target gets it evaluated now rather than at its next tick (a lag
+ * alert must not wait out an interval). Alerts without the label are only logged and counted.
+ */
+function evaluateOnAlert(reconciler: Reconciler | undefined, labels: Readonly<Record<string, string>>, logger: Logger): void {
+  const target = labels[alertTargetLabel];
+  if (target === undefined || reconciler === undefined) return;
+  if (!reconciler.targets.includes(target)) {
+    logger.warn('alert names a target that is not configured', { target, label: alertTargetLabel, configured: reconciler.targets, alertname: labels.alertname ?? '' });
+    return;
+  }
+  logger.info('alert asks for an evaluation now', { target, alertname: labels.alertname ?? '' });
+  reconciler.evaluateNow(target).then(
+    (outcome) => { logger.info('alert evaluation done', { target, outcome: outcome.kind, ...(outcome.kind === 'failed' ? { reason: outcome.reason } : { action: outcome.decision.action, desired: outcome.decision.desired }) }); },
+    (error: unknown) => { logger.error('alert evaluation failed', { target, error: errorMessage(error) }); },
+  );
 }
 
 function connectRedis(url: string, keyPrefix: string, logger: Logger): Redis {

@@ -1,6 +1,6 @@
-// POST /webhooks/alertmanager: Alertmanager's webhook receiver (payload version 4). For now the
-// alerts are validated, logged and counted; acting on them comes with the alert-driven
-// evaluation. Unknown fields are accepted: Alertmanager adds fields across versions.
+// POST /webhooks/alertmanager: Alertmanager's webhook receiver (payload version 4). Alerts are
+// validated, logged and counted; each firing one is handed to `onFiring` (the daemon evaluates
+// the target it names at once). Unknown fields are accepted: Alertmanager adds fields across versions.
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from '../logging/logger.ts';
@@ -31,13 +31,22 @@ export type AlertmanagerPayload = z.output<typeof alertmanagerPayloadSchema>;
 
 export type WebhookResult = { ok: true; alerts: number } | { ok: false; message: string };
 
+export type AlertmanagerAlert = z.output<typeof alertSchema>;
+
+export interface AlertmanagerWebhookOptions {
+  /** Called for every firing alert of a valid delivery; must not throw. */
+  onFiring?: (alert: AlertmanagerAlert) => void;
+}
+
 export class AlertmanagerWebhook {
   readonly #logger: Logger;
   readonly #webhooks: Counter;
   readonly #alerts: Counter<'status'>;
+  readonly #onFiring: ((alert: AlertmanagerAlert) => void) | undefined;
 
-  constructor(registry: Registry, logger: Logger) {
+  constructor(registry: Registry, logger: Logger, options: AlertmanagerWebhookOptions = {}) {
     this.#logger = logger;
+    this.#onFiring = options.onFiring;
     this.#webhooks = new Counter({
       name: 'lagpilot_alertmanager_webhooks_received_total',
       help: 'Valid Alertmanager webhook deliveries received.',
@@ -77,6 +86,7 @@ export class AlertmanagerWebhook {
         labels: alert.labels,
         startsAt: alert.startsAt,
       });
+      if (alert.status === 'firing') this.#onFiring?.(alert);
     }
     if (payload.truncatedAlerts > 0) {
       this.#logger.warn('Alertmanager truncated the alerts of a webhook', { truncatedAlerts: payload.truncatedAlerts, groupKey: payload.groupKey });
