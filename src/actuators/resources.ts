@@ -45,6 +45,11 @@ export interface ResourcesActuatorOptions {
   holder?: string;
   /** The end of the history window; the clock when unset. */
   nowMillis?: () => number;
+  /**
+   * Called after the recommendation is computed and before the patch, with the resourceVersion
+   * it was computed from. A test uses it to change the workload at exactly that moment.
+   */
+  beforeWrite?: (resourceVersion: string) => Promise<void>;
 }
 
 /** A failure that becomes a failed result with this code. */
@@ -102,6 +107,7 @@ export class ResourcesActuator implements Actuator {
   private readonly holder: string;
   private readonly nowMillis: () => number;
   private readonly prometheusUrl: string;
+  private readonly beforeWrite: ((resourceVersion: string) => Promise<void>) | undefined;
 
   constructor(config: ResourcesActuatorConfig, options: ResourcesActuatorOptions = {}) {
     this.config = config;
@@ -118,6 +124,7 @@ export class ResourcesActuator implements Actuator {
     this.holder = options.holder ?? `lagpilot-${randomUUID()}`;
     this.nowMillis = options.nowMillis ?? Date.now;
     this.prometheusUrl = config.prometheus.url.endsWith('/') ? config.prometheus.url : `${config.prometheus.url}/`;
+    this.beforeWrite = options.beforeWrite;
   }
 
   async current(): Promise<ActuatorState> {
@@ -152,6 +159,7 @@ export class ResourcesActuator implements Actuator {
       }
       const record = { target: target.name, time: new Date(decision.time * 1000).toISOString(), changes: assessment.changes };
       try {
+        if (this.beforeWrite !== undefined) await this.beforeWrite(workload.resourceVersion);
         await this.patchResources(workload, assessment.changes, JSON.stringify(record));
       } catch (error) {
         if (!this.dryRun) await this.store.releaseCooldown(this.cooldownKey(), 'resources', this.holder);

@@ -29,7 +29,7 @@ import { adminKubeConfig, httpStatusOf, mergePatch, tokenKubeConfig, uniqueName 
 const serviceAccount = 'lagpilot';
 const target = { name: 'orders' };
 const mebibyte = 1024 * 1024;
-const workloads = ['sized-consumer', 'dry-consumer', 'paused-consumer'] as const;
+const workloads = ['sized-consumer', 'dry-consumer', 'paused-consumer', 'contested-consumer', 'brokers'] as const;
 // Two pods per workload. The p90 over both pods' samples is the busier pod's usage.
 const pods = [
   { suffix: '7d9f8-abcde', cores: 0.25, memoryBytes: 200 * mebibyte },
@@ -53,25 +53,22 @@ function decision(): Decision {
   };
 }
 
-function deployment(name: string): V1Deployment {
+function workloadSpec(name: string) {
   const labels = { app: name };
   return {
-    metadata: { name },
-    spec: {
-      replicas: 2,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          containers: [
-            {
-              name: 'consumer',
-              image: 'registry.invalid/consumer:1.0.0',
-              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
-            },
-            { name: 'sidecar', image: 'registry.invalid/sidecar:1.0.0', resources: { requests: { cpu: '5m', memory: '16Mi' } } },
-          ],
-        },
+    replicas: 2,
+    selector: { matchLabels: labels },
+    template: {
+      metadata: { labels },
+      spec: {
+        containers: [
+          {
+            name: 'consumer',
+            image: 'registry.invalid/consumer:1.0.0',
+            resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+          },
+          { name: 'sidecar', image: 'registry.invalid/sidecar:1.0.0', resources: { requests: { cpu: '5m', memory: '16Mi' } } },
+        ],
       },
     },
   };
@@ -175,7 +172,10 @@ describe('resources actuator (real kube-apiserver and Prometheus, RBAC of deploy
     const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     namespaceCreated = true;
-    for (const name of workloads) await apps.createNamespacedDeployment({ namespace, body: deployment(name) });
+    for (const name of workloads.filter((workload) => workload !== 'brokers')) {
+      await apps.createNamespacedDeployment({ namespace, body: { metadata: { name }, spec: workloadSpec(name) } });
+    }
+    await apps.createNamespacedStatefulSet({ namespace, body: { metadata: { name: 'brokers' }, spec: { ...workloadSpec('brokers'), serviceName: 'brokers' } } });
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: serviceAccount } } });
     const { role, binding } = deployedRbac(namespace);
     await rbac.createNamespacedRole({ namespace, body: role });
@@ -270,6 +270,38 @@ describe('resources actuator (real kube-apiserver and Prometheus, RBAC of deploy
     const again = await fresh.apply({ target, decision: decision() });
     expect(again, again.detail).to.include({ status: 'noop', code: 'WithinThreshold' });
     expect((await readDeployment(admin, namespace, 'sized-consumer')).metadata?.resourceVersion).to.equal(after.metadata?.resourceVersion);
+  });
+
+  it('sizes a StatefulSet\'s containers the same way', async function () {
+    const actuator = new ResourcesActuator(config('brokers', { dryRun: false, workload: { kind: 'StatefulSet', name: 'brokers', namespace } }), { kubeConfig: sizer });
+    const result = await actuator.apply({ target, decision: decision() });
+    expect(result, result.detail).to.include({ status: 'applied', code: 'Resized' });
+    const after = await admin.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name: 'brokers', namespace });
+    const consumer = after.spec?.template.spec?.containers.find((container) => container.name === 'consumer');
+    expect(consumer?.resources).to.deep.equal({ requests: { cpu: '288m', memory: '230Mi' }, limits: { cpu: '576m', memory: '460Mi' } });
+    expect((await eventsFor(admin, namespace, 'brokers')).map((event) => event.involvedObject.kind)).to.deep.equal(['StatefulSet']);
+  });
+
+  it('refuses to overwrite a change made while it computed (409), and frees the cooldown for the next try', async function () {
+    const store = new MemoryStateStore();
+    const apps = admin.makeApiClient(AppsV1Api);
+    const contested = new ResourcesActuator(config('contested-consumer', { dryRun: false }), {
+      kubeConfig: sizer,
+      stateStore: store,
+      beforeWrite: async () => {
+        await apps.patchNamespacedDeployment({ name: 'contested-consumer', namespace, body: { metadata: { labels: { touched: 'yes' } } } }, mergePatch);
+      },
+    });
+    const result = await contested.apply({ target, decision: decision() });
+    expect(result).to.include({ status: 'failed', code: 'Conflict' });
+    expect(result.detail).to.equal(`Deployment ${namespace}/contested-consumer changed while its resources were computed (409); the next evaluation starts again from what is in force`);
+    const after = await readDeployment(admin, namespace, 'contested-consumer');
+    expect(containerResources(after, 'consumer')).to.deep.equal({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } });
+
+    const retry = new ResourcesActuator(config('contested-consumer', { dryRun: false }), { kubeConfig: sizer, stateStore: store });
+    const retried = await retry.apply({ target, decision: decision() });
+    expect(retried, retried.detail).to.include({ status: 'applied', code: 'Resized' });
+    expect(containerResources(await readDeployment(admin, namespace, 'contested-consumer'), 'consumer')).to.deep.include({ requests: { cpu: '288m', memory: '230Mi' } });
   });
 
   it('obeys lagpilot.io/paused: "true" on the workload', async function () {
