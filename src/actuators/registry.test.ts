@@ -54,6 +54,7 @@ describe('actuator registry', function () {
       ActuatorConfigError,
       /invalid resources actuator config: cpu.min: "lots" is not a Kubernetes quantity.*; step: step must not be longer than window/,
     );
+    expect(() => createActuator({ ...section, memory: { min: '2Gi', max: '1Gi' } })).to.throw(ActuatorConfigError, /memory.min: min 2Gi is above max 1Gi/);
   });
 
   it('refuses an unknown kind and names the known ones', function () {

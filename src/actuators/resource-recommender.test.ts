@@ -36,6 +36,12 @@ describe('resource recommender', function () {
     expect(cpu.outcome === 'change' ? cpu.limit : 'not a change').to.equal(undefined);
   });
 
+  it('reads a limit without a request as a request equal to the limit, as Kubernetes does', function () {
+    // 104m wanted against a limit of 50m: request and limit both become 104m (ratio 1).
+    const result = recommend('cpu', { samples: ramp(100, 0.001), current: { limit: 0.05 }, policy: cpuPolicy, minSamples: 10, minChange: 0.1 });
+    expect(result).to.include({ outcome: 'change', request: 0.104, limit: 0.104 });
+  });
+
   it('keeps the request within min and max', function () {
     const idle = recommend('cpu', { samples: new Array<number>(20).fill(0.0001), current: {}, policy: cpuPolicy, minSamples: 10, minChange: 0.1 });
     expect(idle).to.include({ outcome: 'change', request: 0.01 });

@@ -59,7 +59,10 @@ export function roundUp(kind: ResourceKind, value: number): number {
 }
 
 export function recommend(kind: ResourceKind, input: RecommendationInput): Recommendation {
-  const { policy, current } = input;
+  const { policy } = input;
+  // A container with a limit and no request is given a request equal to its limit.
+  const current: CurrentResource = { ...input.current };
+  if (current.request === undefined && current.limit !== undefined) current.request = current.limit;
   const usable = input.samples.filter((value) => Number.isFinite(value) && value >= 0);
   if (usable.length < input.minSamples) {
     return {

@@ -2,6 +2,7 @@
 // one more entry in the union. Every kind has `dryRun`: check and log, change nothing.
 import { z } from 'zod';
 import { duration, httpUrl } from './common.ts';
+import { parseQuantity } from '../../actuators/resource-recommender.ts';
 import { prometheusSchema } from './prometheus.ts';
 
 const dryRunFlag = z.boolean().default(false).describe('Check everything, report what would change, change nothing.');
@@ -136,6 +137,18 @@ export const resourcesActuatorSchema = z
   })
   .superRefine((section, context) => {
     if (section.step > section.window) context.addIssue({ code: 'custom', path: ['step'], message: 'step must not be longer than window' });
+    for (const resource of ['cpu', 'memory'] as const) {
+      const { min, max } = section[resource];
+      // A bound that is not a quantity has been reported by its own field already.
+      const bounds = [min, max].map((text) => {
+        try {
+          return parseQuantity(text);
+        } catch {
+          return Number.NaN;
+        }
+      });
+      if ((bounds[0] ?? Number.NaN) > (bounds[1] ?? Number.NaN)) context.addIssue({ code: 'custom', path: [resource, 'min'], message: `min ${min} is above max ${max}` });
+    }
   })
   .describe('Sizes container requests and limits (vertical scaling), as the VPA does.');
 
