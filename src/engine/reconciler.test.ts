@@ -118,9 +118,10 @@ function harness(names: string[], leader: LeaderGate = singleInstanceGate('repli
   return { reconciler, clock, store, registry, worlds, actuators, collections };
 }
 
-async function metric(registry: Registry, name: string, labels: Record<string, string>): Promise<number | undefined> {
+/** A series' value; `series` names one series of a histogram (its _count, _sum or _bucket). */
+async function metric(registry: Registry, name: string, labels: Record<string, string>, series = name): Promise<number | undefined> {
   const found = await registry.getSingleMetric(name)?.get();
-  return found?.values.find((entry) => Object.entries(labels).every(([key, value]) => entry.labels[key] === value))?.value;
+  return found?.values.find((entry) => (entry.metricName ?? name) === series && Object.entries(labels).every(([key, value]) => entry.labels[key] === value))?.value;
 }
 
 function world(h: Harness, name: string): World {
@@ -151,6 +152,7 @@ describe('Reconciler', () => {
     expect(await metric(h.registry, 'lagpilot_actuations_total', { target: 'orders', status: 'applied' })).to.equal(1);
     expect(await metric(h.registry, 'lagpilot_desired_replicas', { target: 'orders' })).to.equal(actuator(h, 'orders').replicas);
     expect(await metric(h.registry, 'lagpilot_current_replicas', { target: 'orders' })).to.equal(actuator(h, 'orders').replicas);
+    expect(await metric(h.registry, 'lagpilot_loop_duration_seconds', { target: 'orders' }, 'lagpilot_loop_duration_seconds_count')).to.equal(1);
   });
 
   it('holds a scale-in during the cooldown after a scale-out, then scales in', async () => {

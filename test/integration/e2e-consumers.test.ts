@@ -125,11 +125,15 @@ describe('end to end: consumer workers scaled on real Kafka lag', function () {
     return body.decisions.reverse();
   }
 
-  async function currentReplicas(): Promise<number | undefined> {
+  async function metric(series: string): Promise<number | undefined> {
     if (daemon === undefined) throw new Error('the daemon did not start');
     const text = await (await fetch(`http://127.0.0.1:${daemon.port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-    const line = text.split('\n').find((entry) => entry.startsWith('lagpilot_current_replicas{target="consumers"}'));
+    const line = text.split('\n').find((entry) => entry.startsWith(`${series} `));
     return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+
+  async function currentReplicas(): Promise<number | undefined> {
+    return metric('lagpilot_current_replicas{target="consumers"}');
   }
 
   async function kafkaLag(): Promise<{ total: number; unknown: number }> {
@@ -240,6 +244,11 @@ targets:
       if (previous !== undefined) expect(decision.time - previous.time, 'the cooldown between scale-downs').to.be.at.least(scaleDownCooldownSeconds);
     });
     expect(Math.max(...changes.map((decision) => decision.desired))).to.be.at.least(scaledOut);
+    expect(await metric('lagpilot_decisions_total{target="consumers",action="scaleUp"}')).to.equal(ups.length);
+    expect(await metric('lagpilot_decisions_total{target="consumers",action="scaleDown"}')).to.equal(downs.length);
+    expect(await metric('lagpilot_actuations_total{target="consumers",status="applied"}')).to.equal(changes.length);
+    expect(await metric('lagpilot_desired_replicas{target="consumers"}')).to.equal(replicas.min);
+    expect(await metric('lagpilot_loop_duration_seconds_count{target="consumers"}')).to.be.at.least(decisions.length);
     console.log(`${summary}\n      e2e: ${preloaded} + ${written} messages at ${produceRate} msg/s; out to ${scaledOut} workers, lag ${lagUnderTarget} < ${lagTargetSeconds * produceRate} after ${scaledOutAfter.toFixed(0)} s; ` +
       `${ups.length} scale-ups, ${downs.length} scale-downs; back to ${replicas.min} after ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   });
