@@ -19,17 +19,20 @@ import type { ResourcesActuatorConfig } from '../../src/config/schema/actuators.
 import { resourcesActuatorSchema } from '../../src/config/schema/actuators.ts';
 import type { Decision } from '../../src/policies/types.ts';
 import { MemoryStateStore } from '../../src/state/memory-store.ts';
+import { RedisStateStore } from '../../src/state/redis-store.ts';
+import { Redis } from 'ioredis';
 import { ensureService } from '../env/environment.ts';
 import { repoRoot } from '../env/paths.ts';
 import { freeLoopbackPort } from '../env/ports.ts';
 import type { KubeDetails } from '../env/services/kube.ts';
+import type { RedisDetails } from '../env/services/redis.ts';
 import { setScrapeTargets, type PrometheusDetails } from '../env/services/prometheus.ts';
 import { adminKubeConfig, httpStatusOf, mergePatch, tokenKubeConfig, uniqueName } from './kube-helpers.ts';
 
 const serviceAccount = 'lagpilot';
 const target = { name: 'orders' };
 const mebibyte = 1024 * 1024;
-const workloads = ['sized-consumer', 'dry-consumer', 'paused-consumer', 'contested-consumer', 'brokers'] as const;
+const workloads = ['sized-consumer', 'dry-consumer', 'paused-consumer', 'contested-consumer', 'shared-consumer', 'brokers'] as const;
 // Two pods per workload. The p90 over both pods' samples is the busier pod's usage.
 const pods = [
   { suffix: '7d9f8-abcde', cores: 0.25, memoryBytes: 200 * mebibyte },
@@ -302,6 +305,34 @@ describe('resources actuator (real kube-apiserver and Prometheus, RBAC of deploy
     const retried = await retry.apply({ target, decision: decision() });
     expect(retried, retried.detail).to.include({ status: 'applied', code: 'Resized' });
     expect(containerResources(await readDeployment(admin, namespace, 'contested-consumer'), 'consumer')).to.deep.include({ requests: { cpu: '288m', memory: '230Mi' } });
+  });
+
+  it('two replicas sharing the Redis state store: exactly one applies, the other finds the cooldown', async function () {
+    const redis = await ensureService<RedisDetails>('redis');
+    const keyPrefix = `lagpilot-test:resources:${process.pid}:${Date.now()}:`;
+    const open = async (): Promise<RedisStateStore> => {
+      const client = new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+      await client.connect();
+      return new RedisStateStore(client, { keyPrefix, ownsClient: true });
+    };
+    const stores = [await open(), await open()];
+    try {
+      const replicas = stores.map(
+        (stateStore, index) => new ResourcesActuator(config('shared-consumer', { dryRun: false }), { kubeConfig: sizer, stateStore, holder: `replica-${index}` }),
+      );
+      const results = await Promise.all(replicas.map((replica) => replica.apply({ target, decision: decision() })));
+      expect(results.map((result) => result.status).sort(), results.map((result) => result.detail).join(' | ')).to.deep.equal(['applied', 'noop']);
+      expect(results.find((result) => result.status === 'noop')).to.include({ code: 'CoolingDown' });
+      expect(await eventsFor(admin, namespace, 'shared-consumer')).to.have.length(1);
+      const holder = await stores[0]?.cooldown(`resources/Deployment/${namespace}/shared-consumer`, 'resources');
+      expect(holder?.holder).to.be.oneOf(['replica-0', 'replica-1']);
+    } finally {
+      const client = new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const keys = await client.keys(`${keyPrefix}*`);
+      if (keys.length > 0) await client.del(...keys);
+      client.disconnect();
+      await Promise.all(stores.map((store) => store.close()));
+    }
   });
 
   it('obeys lagpilot.io/paused: "true" on the workload', async function () {
