@@ -165,6 +165,17 @@ function main(): number {
   printTable(['shape', 'violations s', 'max lag s', 'efficiency', 'events / budget', 'keda threshold', 'keda violations s', 'keda efficiency', 'keda events'], syntheticRows);
   console.log('');
 
+  console.log('synthetic shapes with the configured capacity off (reported, not goals): how the capacity learning generalises');
+  const capacityRows: (string | number)[][] = [];
+  for (const factor of [0.7, 1.3]) {
+    for (const [name, shape] of Object.entries(syntheticShapes)) {
+      const result = runLagpilot(syntheticTrace(name, shape), scenario, scenario.capacity * factor).result;
+      capacityRows.push([`capacity configured ${factor < 1 ? '-' : '+'}${Math.round(Math.abs(factor - 1) * 100)} %`, name, result.sloViolationSeconds, result.maxLagSeconds, result.efficiency.toFixed(3), result.scaleEvents]);
+    }
+  }
+  printTable(['variant', 'shape', 'violations s', 'max lag s', 'efficiency', 'events'], capacityRows);
+  console.log('');
+
   if (failures.length === 0) {
     console.log(`goals met: 0 violation seconds, mean efficiency ${lagpilotEfficiency.toFixed(3)} >= ${efficiencyGoal}, scale events within half of the baseline's on every trace`);
     return 0;
