@@ -19,6 +19,12 @@ describe('explain', () => {
     expect(text).to.include('EvenDistribution').and.to.include('plannedRate=9000');
   });
 
+  it('prints what applying it did and who applied it, when the daemon journaled that', () => {
+    const journaled = { ...decision, actuation: { status: 'applied' as const, code: 'Scaled', detail: 'started 10 workers of orders: 2 -> 12' }, leader: { identity: 'host-1-ab12cd', term: 3 } };
+    const lines = formatDecision(journaled).split('\n');
+    expect(lines[1]).to.equal('  result: applied Scaled: started 10 workers of orders: 2 -> 12 (by host-1-ab12cd, term 3)');
+  });
+
   it('reads the newest decisions from the journal, oldest first', async () => {
     const store = new MemoryStateStore();
     await store.appendDecision('orders', { ...decision, time: decision.time - 15, action: 'none', desired: 2 });

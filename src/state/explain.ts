@@ -14,6 +14,9 @@ export function formatDecision(decision: Decision): string {
   const when = Number.isFinite(decision.time) ? new Date(decision.time * 1000).toISOString() : String(decision.time);
   const change = decision.action === 'none' ? `${decision.current}` : `${decision.current} → ${decision.desired}`;
   const lines = [`${when}  ${actionWords[decision.action]} ${change}`];
+  const by = decision.leader === undefined ? '' : ` (by ${decision.leader.identity}, term ${decision.leader.term})`;
+  if (decision.actuation !== undefined) lines.push(`  result: ${decision.actuation.status} ${decision.actuation.code}: ${decision.actuation.detail}${by}`);
+  else if (by !== '') lines.push(`  decided${by}`);
   const sourceWidth = Math.max(0, ...decision.reasons.map((reason) => reason.source.length));
   const codeWidth = Math.max(0, ...decision.reasons.map((reason) => reason.code.length));
   for (const reason of decision.reasons) {
