@@ -121,7 +121,8 @@ function harness(names: string[], leader: LeaderGate = singleInstanceGate('repli
 /** A series' value; `series` names one series of a histogram (its _count, _sum or _bucket). */
 async function metric(registry: Registry, name: string, labels: Record<string, string>, series = name): Promise<number | undefined> {
   const found = await registry.getSingleMetric(name)?.get();
-  return found?.values.find((entry) => (entry.metricName ?? name) === series && Object.entries(labels).every(([key, value]) => entry.labels[key] === value))?.value;
+  const values = found?.values as { value: number; labels: Record<string, string | number>; metricName?: string }[] | undefined;
+  return values?.find((entry) => (entry.metricName ?? name) === series && Object.entries(labels).every(([key, value]) => entry.labels[key] === value))?.value;
 }
 
 function world(h: Harness, name: string): World {
