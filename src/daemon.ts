@@ -158,7 +158,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     problems.push(...(await closeAll([{ name: 'leader election', close: async () => { await leader.stop(); } }], logger, remaining())));
     await server.close(remaining());
     logger.info('http server closed');
-    problems.push(...(await closeAll(closers, logger, remaining())));
+    // Dependents first: actuators and collectors still hold the Redis client opened before them.
+    problems.push(...(await closeAll([...closers].reverse(), logger, remaining())));
     return { clean: problems.length === 0, problems };
   };
   return {
@@ -288,8 +289,8 @@ async function closeAll(closers: { name: string; close: () => Promise<void> }[],
     timer = setTimeout(() => { reject(new Error('the shutdown deadline passed')); }, deadlineMillis);
     timer.unref();
   });
-  // Clients close one after the other (their order is the reverse of their dependencies later),
-  // all within what is left of the shutdown deadline.
+  // Clients close one after the other, in the order given, all within what is left of the
+  // shutdown deadline.
   for (const closer of closers) {
     try {
       await Promise.race([closer.close(), deadlinePassed]);

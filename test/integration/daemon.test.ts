@@ -163,14 +163,19 @@ shutdown: {deadline: 5s}
 
     const finished = await daemon.stop('SIGTERM');
     expect(finished.code, daemon.describe()).to.equal(0);
-    const messages = daemon.logLines().map((line) => `${String(line.component)}: ${String(line.message)}`);
+    const messages = daemon.logLines().map((line) => `${String(line.component)}: ${String(line.message)}${typeof line.client === 'string' ? ` (${line.client})` : ''}`);
     const shutdown = messages.slice(messages.indexOf('main: shutdown requested'));
+    // Leadership goes before the server closes, so a successor can take over at once; then each
+    // client, dependents before the Redis client they share.
     expect(shutdown, messages.join('\n')).to.deep.equal([
       'main: shutdown requested',
       'scheduler: scheduler stopping',
       'scheduler: scheduler stopped',
+      'daemon: client closed (leader election)',
       'daemon: http server closed',
-      'daemon: client closed',
+      'daemon: client closed (collectors)',
+      'daemon: client closed (actuators)',
+      'daemon: client closed (redis)',
       'main: shutdown complete',
     ]);
     expect(daemon.logLines().find((line) => line.message === 'shutdown requested')).to.include({ signal: 'SIGTERM', level: 'info' });
