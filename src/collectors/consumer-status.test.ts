@@ -4,8 +4,8 @@ import { groupStatus, partitionStatus, type GroupObservation, type PartitionObse
 function series(points: [committed: number | null, lag: number | null][]): PartitionObservation[] {
   return points.map(([committed, lag], index) => ({
     timeMs: index * 15_000,
-    committedOffset: committed === null ? null : BigInt(committed),
-    lag: lag === null ? null : BigInt(lag),
+    committedOffset: committed,
+    lag,
   }));
 }
 
@@ -52,7 +52,7 @@ describe('groupStatus', () => {
     return {
       timeMs,
       memberCount,
-      partitions: new Map(Object.entries(partitions).map(([key, [committed, lag]]) => [key, { timeMs, committedOffset: BigInt(committed), lag: BigInt(lag) }])),
+      partitions: new Map(Object.entries(partitions).map(([key, [committed, lag]]) => [key, { timeMs, committedOffset: committed, lag }])),
     };
   }
 

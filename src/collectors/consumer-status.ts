@@ -19,12 +19,13 @@ export const consumerStatusSeverity: Readonly<Record<ConsumerStatus, number>> = 
   REWIND: 5,
 };
 
+/** Offsets as numbers: exact below 2^53, which no Kafka offset reaches in practice, and a tenth of a bigint's memory in a window. */
 export interface PartitionObservation {
   timeMs: number;
   /** null when the group has no committed offset there (or it could not be read). */
-  committedOffset: bigint | null;
+  committedOffset: number | null;
   /** null when the lag was unknown at that time. */
-  lag: bigint | null;
+  lag: number | null;
 }
 
 export interface GroupObservation {
@@ -48,7 +49,7 @@ export interface GroupStatus extends StatusVerdict {
 
 /** Judges one partition from its observations (oldest first) and the group's latest member count. */
 export function partitionStatus(observations: readonly PartitionObservation[], memberCount: number): StatusVerdict {
-  const known = observations.filter((o): o is PartitionObservation & { committedOffset: bigint; lag: bigint } => o.committedOffset !== null && o.lag !== null);
+  const known = observations.filter((o): o is PartitionObservation & { committedOffset: number; lag: number } => o.committedOffset !== null && o.lag !== null);
   for (let index = 1; index < known.length; index += 1) {
     const before = known[index - 1];
     const after = known[index];
@@ -61,7 +62,7 @@ export function partitionStatus(observations: readonly PartitionObservation[], m
   if (latest === undefined || oldest === undefined || known.length < 2) {
     return { status: 'UNKNOWN', reason: `${String(known.length)} observation(s) with a committed offset and lag: at least 2 are needed` };
   }
-  if (known.some((o) => o.lag === 0n)) return { status: 'OK', reason: 'caught up within the window' };
+  if (known.some((o) => o.lag === 0)) return { status: 'OK', reason: 'caught up within the window' };
   if (latest.committedOffset === oldest.committedOffset) {
     const span = `${String(Math.round((latest.timeMs - oldest.timeMs) / 1000))} s`;
     if (memberCount === 0) {
@@ -92,6 +93,11 @@ export function groupStatus(window: readonly GroupObservation[]): GroupStatus {
     });
     return { key, verdict: partitionStatus(series, latest.memberCount) };
   });
+  return worstStatus(verdicts);
+}
+
+/** The group's status from its partitions' verdicts: the worst one, naming the partitions that have it. */
+export function worstStatus(verdicts: readonly { key: string; verdict: StatusVerdict }[]): GroupStatus {
   const worst = verdicts.reduce<StatusVerdict | undefined>(
     (current, { verdict }) => (current === undefined || consumerStatusSeverity[verdict.status] > consumerStatusSeverity[current.status] ? verdict : current),
     undefined,
@@ -99,5 +105,5 @@ export function groupStatus(window: readonly GroupObservation[]): GroupStatus {
   if (worst === undefined) return { status: 'UNKNOWN', reason: 'the group has no partition to judge', partitions: [] };
   const culprits = worst.status === 'OK' || worst.status === 'UNKNOWN' ? [] : verdicts.filter(({ verdict }) => verdict.status === worst.status);
   const reason = culprits.length === 0 ? worst.reason : `${culprits.map(({ key }) => key).slice(0, 5).join(', ')}${culprits.length > 5 ? ` and ${String(culprits.length - 5)} more` : ''}: ${worst.reason}`;
-  return { status: worst.status, reason, partitions: culprits };
+  return { status: worst.status, reason, partitions: [...culprits] };
 }

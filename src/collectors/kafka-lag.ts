@@ -5,7 +5,7 @@
 // descriptions per coordinator and, in exact lag-seconds mode, one Fetch per leader per batch.
 // What could not be read becomes an error value and marks the target partial; nothing throws.
 import type { CollectionContext, CollectionError, CollectionErrorCode, CollectionResult, Collector, Sample } from './collector.ts';
-import { groupStatus, type GroupObservation, type GroupStatus, type PartitionObservation } from './consumer-status.ts';
+import { partitionStatus, worstStatus, type GroupStatus, type PartitionObservation, type StatusVerdict } from './consumer-status.ts';
 import type { KafkaClusterRegistry } from './kafka-clusters.ts';
 import {
   appendOffsetPoint,
@@ -109,6 +109,23 @@ export interface KafkaLagCollectorOptions {
   partitionSamples?: boolean;
 }
 
+/** One sweep's view of a group, packed: offsets and lags by partition index, NaN for unknown. */
+interface PackedObservation {
+  timeMs: number;
+  memberCount: number;
+  committed: Float64Array;
+  lag: Float64Array;
+}
+
+/** A target's observations over the status window, for one fixed list of partitions. */
+interface StatusWindow {
+  keys: string[];
+  observations: PackedObservation[];
+}
+
+/** Burrow judges over a fixed number of offsets too; this bounds memory at many groups. */
+const maxStatusObservations = 20;
+
 interface ClusterHistories {
   points: Map<string, OffsetPoint[]>;
   loaded: Set<string>;
@@ -189,7 +206,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
   readonly #exact: ExactLagSecondsOptions;
   readonly #partitionSamples: boolean;
   readonly #histories = new Map<string, ClusterHistories>();
-  readonly #statusWindows = new Map<string, GroupObservation[]>();
+  readonly #statusWindows = new Map<string, StatusWindow>();
 
   constructor(registry: KafkaClusterRegistry, options: KafkaLagCollectorOptions = {}) {
     this.#registry = registry;
@@ -213,7 +230,11 @@ export class KafkaLagCollector implements Collector<LagTarget> {
   async sweep(targets: readonly LagTarget[], context: CollectionContext): Promise<SweepReport> {
     const startedAt = performance.now();
     const byCluster = new Map<string, LagTarget[]>();
-    for (const target of targets) byCluster.set(target.cluster, [...(byCluster.get(target.cluster) ?? []), target]);
+    for (const target of targets) {
+      const clusterTargets = byCluster.get(target.cluster);
+      if (clusterTargets === undefined) byCluster.set(target.cluster, [target]);
+      else clusterTargets.push(target);
+    }
     const groups = new Map<string, GroupReport>();
     const requests = new Map<string, RequestCounts>();
     await Promise.all(
@@ -452,7 +473,8 @@ export class KafkaLagCollector implements Collector<LagTarget> {
       };
     });
 
-    await this.#readExactLagSeconds(admin, cluster, reports.filter((report) => targets.find((t) => t.name === report.target)?.lagSeconds === 'exact'), nowMs);
+    const exactTargets = new Set(targets.filter((target) => target.lagSeconds === 'exact').map((target) => target.name));
+    await this.#readExactLagSeconds(admin, cluster, reports.filter((report) => exactTargets.has(report.target)), nowMs);
 
     for (const report of reports) {
       const knownLags = report.partitions.flatMap((p) => (p.lag === null ? [] : [p.lag]));
@@ -543,17 +565,32 @@ export class KafkaLagCollector implements Collector<LagTarget> {
   }
 
   #judge(report: GroupReport): GroupStatus {
-    const observation: GroupObservation = {
+    const keys = report.partitions.map((p) => partitionKey(p.topic, p.partition));
+    const windowKey = `${report.cluster}\u0000${report.target}`;
+    let window = this.#statusWindows.get(windowKey);
+    // A changed partition list (topics added or matched anew) starts the window over.
+    if (window?.keys.length !== keys.length || window.keys.some((key, index) => key !== keys[index])) {
+      window = { keys, observations: [] };
+      this.#statusWindows.set(windowKey, window);
+    }
+    const toNumber = (value: bigint | null): number => (value === null ? Number.NaN : Number(value));
+    window.observations.push({
       timeMs: report.timestampMs,
       memberCount: report.members.length,
-      partitions: new Map(
-        report.partitions.map((p): [string, PartitionObservation] => [partitionKey(p.topic, p.partition), { timeMs: report.timestampMs, committedOffset: p.committedOffset, lag: p.lag }]),
-      ),
-    };
-    const windowKey = `${report.cluster}\u0000${report.target}`;
-    const window = [...(this.#statusWindows.get(windowKey) ?? []), observation].filter((o) => report.timestampMs - o.timeMs <= this.#statusWindowMs);
-    this.#statusWindows.set(windowKey, window);
-    return groupStatus(window);
+      committed: Float64Array.from(report.partitions, (p) => toNumber(p.committedOffset)),
+      lag: Float64Array.from(report.partitions, (p) => toNumber(p.lag)),
+    });
+    window.observations = window.observations.filter((o) => report.timestampMs - o.timeMs <= this.#statusWindowMs).slice(-maxStatusObservations);
+    const observations = window.observations;
+    const verdicts: { key: string; verdict: StatusVerdict }[] = keys.map((key, index) => {
+      const series = observations.map((o): PartitionObservation => {
+        const committed = o.committed[index] ?? Number.NaN;
+        const lag = o.lag[index] ?? Number.NaN;
+        return { timeMs: o.timeMs, committedOffset: Number.isNaN(committed) ? null : committed, lag: Number.isNaN(lag) ? null : lag };
+      });
+      return { key, verdict: partitionStatus(series, report.members.length) };
+    });
+    return worstStatus(verdicts);
   }
 
   /** The report as the collector contract's samples and errors. */
