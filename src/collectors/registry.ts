@@ -13,6 +13,7 @@ import { CapacityTracker, MemoryCapacityStore, capacitySource, type CapacityStor
 import type { CollectionError } from './collector.ts';
 import { KafkaClusterRegistry, type KafkaClusterRegistryOptions } from './kafka-clusters.ts';
 import { KafkaLagCollector, type LagTarget } from './kafka-lag.ts';
+import { LagSweepBatcher } from './lag-batcher.ts';
 import { PrometheusCollector } from './prometheus.ts';
 import { RedisOffsetHistoryStore } from './redis-offset-history.ts';
 import { ThroughputTracker, throughputSource } from './throughput.ts';
@@ -21,6 +22,8 @@ import { ThroughputTracker, throughputSource } from './throughput.ts';
 export interface CollectorServices {
   clusters: KafkaClusterRegistry;
   lag: KafkaLagCollector;
+  /** Gathers the lag collections of targets ticking together into one sweep. */
+  lagBatcher: LagSweepBatcher;
   /** Undefined when the config has no prometheus section. */
   prometheus: PrometheusCollector | undefined;
   capacity: CapacityTracker;
@@ -52,6 +55,7 @@ export function createCollectorServices(config: LagpilotConfig, options: Collect
   return {
     clusters,
     lag,
+    lagBatcher: new LagSweepBatcher(lag),
     prometheus,
     capacity: new CapacityTracker(capacityStore),
     brokerHealth(cluster) {
@@ -108,7 +112,7 @@ export const readerFactories: readonly ReaderFactory[] = [
     section: 'kafkaLag',
     build: (target, services) => {
       const lagTarget = lagTargetOf(target);
-      return { source: services.lag.source, collect: (context) => services.lag.collect(lagTarget, context) };
+      return { source: services.lagBatcher.source, collect: (context) => services.lagBatcher.collect(lagTarget, context) };
     },
   },
   {
