@@ -2,7 +2,8 @@
 // consumer can process, consumers that are real worker processes started and stopped by the
 // local-process actuator, and lagpilot (the daemon, in-process) in between. lagpilot must scale
 // out until the lag is back under target, and in again once the load stops, within its bounds
-// and honouring its cooldowns. Checked on the journal and on the lag Kafka's own
+// and honouring its cooldowns. Checked on the journal (the capped Redis stream the daemon
+// writes, read through /api/decisions and straight from Redis) and on the lag Kafka's own
 // ConsumerGroupCommand reports.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
@@ -11,13 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import kafkajs from 'kafkajs';
 import { parseConfigText } from '../../src/config/loader.ts';
 import { startDaemon, type RunningDaemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { Decision } from '../../src/policies/types.ts';
+import { RedisStateStore } from '../../src/state/redis-store.ts';
 import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
+import type { RedisDetails } from '../env/services/redis.ts';
 import { describeConsumerGroupOffsets } from './kafka-tools.ts';
 
 const { Kafka, logLevel } = kafkajs;
@@ -85,14 +89,16 @@ describe('end to end: consumer workers scaled on real Kafka lag', function () {
   const topic = `lagpilot-e2e-${suffix}`;
   const group = `lagpilot-e2e-group-${suffix}`;
   const logDir = mkdtempSync(join(tmpdir(), 'lagpilot-e2e-workers-'));
+  const keyPrefix = `lagpilot-e2e-${suffix}:`;
   let kafka: KafkaDetails;
+  let redis: RedisDetails;
   let client: InstanceType<typeof Kafka>;
   let daemon: RunningDaemon | undefined;
   let load: LoadGenerator | undefined;
 
   before(async function () {
     this.timeout(180_000);
-    kafka = await ensureService<KafkaDetails>('kafka');
+    [kafka, redis] = await Promise.all([ensureService<KafkaDetails>('kafka'), ensureService<RedisDetails>('redis')]);
     client = new Kafka({ clientId: 'lagpilot-e2e', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
     const admin = client.admin();
     await admin.connect();
@@ -108,6 +114,13 @@ describe('end to end: consumer workers scaled on real Kafka lag', function () {
     await load?.stop();
     // Stopping the daemon closes the actuator, which stops every worker it started.
     await daemon?.stop();
+    const keys = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      const ours = await keys.keys(`${keyPrefix}*`);
+      if (ours.length > 0) await keys.del(...ours);
+    } finally {
+      keys.disconnect();
+    }
     const admin = client.admin();
     await admin.connect();
     try {
@@ -164,6 +177,7 @@ describe('end to end: consumer workers scaled on real Kafka lag', function () {
       `
 server: {host: 127.0.0.1, port: 0}
 clusters: [{name: local, bootstrap: ["${kafka.bootstrap}"]}]
+redis: {url: "${redis.url}", keyPrefix: "${keyPrefix}"}
 targets:
   - name: consumers
     cluster: local
@@ -220,6 +234,13 @@ targets:
     expect(finalLag.total).to.equal(0);
 
     const decisions = await journal();
+    const stream = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      const inRedis = (await new RedisStateStore(stream, { keyPrefix }).recentDecisions('consumers', 1000)).reverse();
+      expect(inRedis.map((decision) => decision.time), 'the API answers from the Redis journal').to.deep.equal(decisions.map((decision) => decision.time));
+    } finally {
+      stream.disconnect();
+    }
     const changes = decisions.filter((decision) => decision.action !== 'none');
     const summary = changes.map((decision) => `${decision.action} ${decision.current}->${decision.desired} at +${(decision.time - startedAt / 1000).toFixed(1)} s [${decision.reasons.map((entry) => entry.code).join(' ')}] ${decision.actuation?.status ?? ''}`).join('\n');
     for (const decision of decisions) {
