@@ -270,7 +270,9 @@ targets:
     expect(await metric('lagpilot_actuations_total{target="consumers",status="applied"}')).to.equal(changes.length);
     expect(await metric('lagpilot_desired_replicas{target="consumers"}')).to.equal(replicas.min);
     expect(await metric('lagpilot_loop_duration_seconds_count{target="consumers"}')).to.be.at.least(decisions.length);
-    console.log(`${summary}\n      e2e: ${preloaded} + ${written} messages at ${produceRate} msg/s; out to ${scaledOut} workers, lag ${lagUnderTarget} < ${lagTargetSeconds * produceRate} after ${scaledOutAfter.toFixed(0)} s; ` +
+    const loopSeconds = (await metric('lagpilot_loop_duration_seconds_sum{target="consumers"}')) ?? Number.NaN;
+    const loops = (await metric('lagpilot_loop_duration_seconds_count{target="consumers"}')) ?? Number.NaN;
+    console.log(`${summary}\n      e2e: ${loops} evaluations, ${((loopSeconds / loops) * 1000).toFixed(0)} ms each on average; ${preloaded} + ${written} messages at ${produceRate} msg/s; out to ${scaledOut} workers, lag ${lagUnderTarget} < ${lagTargetSeconds * produceRate} after ${scaledOutAfter.toFixed(0)} s; ` +
       `${ups.length} scale-ups, ${downs.length} scale-downs; back to ${replicas.min} after ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   });
 });
