@@ -236,6 +236,22 @@ describe('Reconciler', () => {
     expect(outcomes.map((outcome) => outcome.kind)).to.deep.equal(['kept', 'kept', 'kept']);
   });
 
+  it('does not actuate once the evaluation was aborted by its time limit', async () => {
+    const h = harness(['orders']);
+    Object.assign(world(h, 'orders'), { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100 });
+    const limit = new AbortController();
+    limit.abort(new Error('tick of orders exceeded its timeout of 2000 ms'));
+    let caught: unknown;
+    try {
+      await h.reconciler.tick('orders', limit.signal);
+    } catch (error) {
+      caught = error;
+    }
+    expect(String(caught)).to.contain('orders: evaluation abandoned before actuation (tick of orders exceeded its timeout of 2000 ms)');
+    expect(actuator(h, 'orders').applied).to.have.length(0);
+    expect(await h.store.recentDecisions('orders', 10)).to.have.length(0);
+  });
+
   it('names an unknown target', async () => {
     const h = harness(['orders']);
     let caught: unknown;
