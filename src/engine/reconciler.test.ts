@@ -252,6 +252,21 @@ describe('Reconciler', () => {
     expect(await h.store.recentDecisions('orders', 10)).to.have.length(0);
   });
 
+  it('says plainly when a change was applied but the journal could not record it', async () => {
+    const h = harness(['orders']);
+    Object.assign(world(h, 'orders'), { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100 });
+    h.store.appendDecision = () => Promise.reject(new Error('Connection is closed.'));
+    let caught: unknown;
+    try {
+      await h.reconciler.tick('orders', new AbortController().signal);
+    } catch (error) {
+      caught = error;
+    }
+    expect(actuator(h, 'orders').replicas).to.be.greaterThan(1);
+    expect(String(caught)).to.match(/orders: applied \(1 -> \d+\) but the journal could not record it: Connection is closed\./);
+    expect(await metric(h.registry, 'lagpilot_journal_failures_total', { target: 'orders' })).to.equal(1);
+  });
+
   it('names an unknown target', async () => {
     const h = harness(['orders']);
     let caught: unknown;

@@ -87,6 +87,7 @@ export class Reconciler {
   readonly #desired: Gauge<'target'>;
   readonly #current: Gauge<'target'>;
   readonly #loopDuration: Histogram<'target'>;
+  readonly #journalFailures: Counter<'target'>;
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
@@ -98,7 +99,9 @@ export class Reconciler {
     this.#desired = new Gauge({ name: 'lagpilot_desired_replicas', help: 'Replicas the last decision asked for.', labelNames: ['target'], registers });
     this.#current = new Gauge({ name: 'lagpilot_current_replicas', help: 'Replicas in force as the actuator last read them.', labelNames: ['target'], registers });
     this.#loopDuration = new Histogram({ name: 'lagpilot_loop_duration_seconds', help: 'Time of one evaluation of a target, from collection to journal.', labelNames: ['target'], buckets: loopBuckets, registers });
+    this.#journalFailures = new Counter({ name: 'lagpilot_journal_failures_total', help: 'Actuations the journal could not record (their cooldown is then unknown to the next evaluation).', labelNames: ['target'], registers });
     for (const { name } of options.targets) {
+      this.#journalFailures.inc({ target: name }, 0);
       for (const action of ['scaleUp', 'scaleDown', 'none']) this.#decisions.inc({ target: name, action }, 0);
       for (const status of ['applied', 'noop', 'dryRun', 'failed']) this.#actuations.inc({ target: name, status }, 0);
     }
@@ -220,7 +223,14 @@ export class Reconciler {
       if (result.replicasAfter !== undefined) this.#current.set({ target: target.name }, result.replicasAfter);
       const actuation: JournaledActuation = { status: result.status, code: result.code, detail: result.detail };
       const journaled: Decision = { ...decision, actuation, leader: { identity: leader.identity, term } };
-      await recordEvaluation(store, target.name, engine, { decision: journaled, history: evaluation.history });
+      try {
+        await recordEvaluation(store, target.name, engine, { decision: journaled, history: evaluation.history });
+      } catch (error) {
+        // The change is made and the actuator reports it next time, so it is not applied twice;
+        // but its cooldown cannot be read back from the journal: say so plainly.
+        this.#journalFailures.inc({ target: target.name });
+        return failed(logger, `${target.name}: ${result.status} (${result.detail}) but the journal could not record it: ${errorMessage(error)}`);
+      }
       const fields = {
         action: decision.action,
         current: decision.current,
