@@ -8,6 +8,9 @@ import kafkajs, { type Admin, type Consumer } from 'kafkajs';
 import { KafkaClusterRegistry } from '../../src/collectors/kafka-clusters.ts';
 import { KafkaLagCollector, type GroupReport, type LagTarget, type PartitionReport } from '../../src/collectors/kafka-lag.ts';
 import { MemoryOffsetHistoryStore } from '../../src/collectors/lag-seconds.ts';
+import { RedisOffsetHistoryStore } from '../../src/collectors/redis-offset-history.ts';
+import { Redis } from 'ioredis';
+import type { RedisDetails } from '../env/services/redis.ts';
 import type { KafkaAdminPort } from '../../src/kafka/admin-port.ts';
 import { PlatformaticKafkaAdmin } from '../../src/kafka/platformatic-admin.ts';
 import { ensureService } from '../env/environment.ts';
@@ -310,6 +313,48 @@ describe('Kafka lag collector against ConsumerGroupCommand (local Kafka)', funct
     } finally {
       await collector.close();
       await registry.close();
+    }
+  });
+  it('keeps the estimated mode\'s history in Redis, so a restarted collector continues it', async function () {
+    this.timeout(120_000);
+    const redis = await ensureService<RedisDetails>('redis');
+    const keyPrefix = `${uniqueName('lag-it')}:`;
+    const topic = uniqueName('lag-history');
+    const group = uniqueName('lag-history-group');
+    await createAndFill(kafka, admin, topic, Date.now());
+    await commit(admin, group, topic, { 0: perPartition, 1: perPartition, 2: perPartition });
+    const target: LagTarget = { name: 'history', cluster: clusterName, consumerGroup: group, topics: [topic], offsetReset: 'earliest', lagSeconds: 'estimated' };
+    const storeOn = (): RedisOffsetHistoryStore => new RedisOffsetHistoryStore(new Redis(redis.url, { maxRetriesPerRequest: 0 }), { keyPrefix, ownsClient: true });
+    const registry = new KafkaClusterRegistry([{ name: clusterName, bootstrap: cluster.bootstrap.split(','), clientId: 'lagpilot-lag-test' }]);
+    const firstAt = Date.now();
+    const before = new KafkaLagCollector(registry, { historyStore: storeOn() });
+    try {
+      await before.sweep([target], { nowMs: firstAt, signal: new AbortController().signal });
+    } finally {
+      await before.close();
+    }
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: [0, 1, 2].map((partition) => ({ partition, value: 'after the restart' })) });
+    await producer.disconnect();
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
+    const after = new KafkaLagCollector(registry, { historyStore: storeOn() });
+    try {
+      const secondAt = Date.now();
+      const report = (await after.sweep([target], { nowMs: secondAt, signal: new AbortController().signal })).groups.get('history');
+      // Without the stored first point the new collector could say nothing ("no-history").
+      expect(report?.partitions.map((p) => p.lagSecondsQuality)).to.deep.equal(['interpolated', 'interpolated', 'interpolated']);
+      for (const partition of report?.partitions ?? []) expect(partition.lagSeconds).to.be.closeTo((secondAt - firstAt) / 2000, 0.01);
+    } finally {
+      await after.close();
+      await registry.close();
+    }
+    const check = new Redis(redis.url, { maxRetriesPerRequest: 0 });
+    try {
+      expect(await check.hlen(`${keyPrefix}offset-history:${clusterName}`)).to.be.at.least(3);
+      await check.del(`${keyPrefix}offset-history:${clusterName}`);
+    } finally {
+      await check.quit();
     }
   });
 });
