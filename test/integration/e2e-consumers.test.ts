@@ -172,7 +172,8 @@ describe('end to end: consumer workers scaled on real Kafka lag', function () {
   }
 
   it('scales out until the lag is under target, then back in after the load stops', async function () {
-    this.timeout(240_000);
+    // Each wait below fails with its own message well before this.
+    this.timeout(300_000);
     const parsed = parseConfigText(
       `
 server: {host: 127.0.0.1, port: 0}
