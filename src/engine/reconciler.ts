@@ -98,7 +98,7 @@ export class Reconciler {
     this.#actuationFailures = new Counter({ name: 'lagpilot_actuation_failures_total', help: 'Failed actuations and unreadable actuator states, by stable code.', labelNames: ['target', 'code'], registers });
     this.#desired = new Gauge({ name: 'lagpilot_desired_replicas', help: 'Replicas the last decision asked for.', labelNames: ['target'], registers });
     this.#current = new Gauge({ name: 'lagpilot_current_replicas', help: 'Replicas in force as the actuator last read them.', labelNames: ['target'], registers });
-    this.#loopDuration = new Histogram({ name: 'lagpilot_loop_duration_seconds', help: 'Time of one evaluation of a target, from collection to journal.', labelNames: ['target'], buckets: loopBuckets, registers });
+    this.#loopDuration = new Histogram({ name: 'lagpilot_loop_duration_seconds', help: 'Time of one evaluation of a target, from reading the actuator to the journal.', labelNames: ['target'], buckets: loopBuckets, registers });
     this.#journalFailures = new Counter({ name: 'lagpilot_journal_failures_total', help: 'Actuations the journal could not record (their cooldown is then unknown to the next evaluation).', labelNames: ['target'], registers });
     for (const { name } of options.targets) {
       this.#journalFailures.inc({ target: name }, 0);
@@ -123,7 +123,8 @@ export class Reconciler {
    */
   async evaluateNow(target: string): Promise<ReconcileOutcome> {
     const slot = this.#slot(target);
-    return this.#enqueue(target, AbortSignal.timeout(slot.target.evaluationTimeoutMillis));
+    // The time limit starts when the evaluation does, not while it waits behind a running one.
+    return this.#enqueue(target, () => AbortSignal.timeout(slot.target.evaluationTimeoutMillis));
   }
 
   #slot(target: string): TargetSlot {
@@ -132,7 +133,7 @@ export class Reconciler {
     return slot;
   }
 
-  #enqueue(target: string, signal: AbortSignal): Promise<ReconcileOutcome> {
+  #enqueue(target: string, signal: AbortSignal | (() => AbortSignal)): Promise<ReconcileOutcome> {
     const slot = this.#slot(target);
     if (slot.running === undefined) return this.#start(slot, signal);
     // One evaluation after the running one serves every request made meanwhile: it sees data
@@ -144,8 +145,8 @@ export class Reconciler {
     return slot.queued;
   }
 
-  #start(slot: TargetSlot, signal: AbortSignal): Promise<ReconcileOutcome> {
-    const running = this.#reconcile(slot, signal).finally(() => {
+  #start(slot: TargetSlot, signal: AbortSignal | (() => AbortSignal)): Promise<ReconcileOutcome> {
+    const running = this.#reconcile(slot, typeof signal === 'function' ? signal() : signal).finally(() => {
       if (slot.running === running) slot.running = undefined;
     });
     slot.running = running;
