@@ -36,6 +36,8 @@ import { KafkaAdminError } from '../kafka/errors.ts';
 
 export const kafkaLagSource = 'kafka-lag';
 
+const aborted = Symbol('aborted');
+
 export interface LagTarget {
   name: string;
   cluster: string;
@@ -237,6 +239,17 @@ export class KafkaLagCollector implements Collector<LagTarget> {
     }
     const groups = new Map<string, GroupReport>();
     const requests = new Map<string, RequestCounts>();
+    // The tick's time limit or shutdown: answer at once; requests still under way finish unheard.
+    let stopListening = (): void => undefined;
+    const abortion = new Promise<typeof aborted>((resolveAbortion) => {
+      if (context.signal.aborted) {
+        resolveAbortion(aborted);
+        return;
+      }
+      const onAbort = (): void => { resolveAbortion(aborted); };
+      context.signal.addEventListener('abort', onAbort, { once: true });
+      stopListening = () => { context.signal.removeEventListener('abort', onAbort); };
+    });
     await Promise.all(
       [...byCluster].map(async ([cluster, clusterTargets]) => {
         let admin: KafkaAdminPort;
@@ -247,17 +260,19 @@ export class KafkaLagCollector implements Collector<LagTarget> {
           return;
         }
         const before = admin.requestCounts();
-        let reports: GroupReport[];
-        try {
-          reports = await this.#sweepCluster(admin, cluster, clusterTargets, context.nowMs);
-        } catch (error) {
-          // Every expected failure is handled inside; this is the net under a bug.
-          reports = clusterTargets.map((target) => this.#failedReport(target, context.nowMs, makeError('INTERNAL', `lag sweep of cluster ${this.#registry.label(cluster)} failed: ${reasonOf(error)}`)));
-        }
+        // Every expected failure is handled inside; the catch is the net under a bug.
+        const swept = this.#sweepCluster(admin, cluster, clusterTargets, context.nowMs).catch((error: unknown) =>
+          clusterTargets.map((target) => this.#failedReport(target, context.nowMs, makeError('INTERNAL', `lag sweep of cluster ${this.#registry.label(cluster)} failed: ${reasonOf(error)}`))),
+        );
+        const outcome = await Promise.race([swept, abortion]);
+        const reports = outcome === aborted
+          ? clusterTargets.map((target) => this.#failedReport(target, context.nowMs, makeError('TIMEOUT', `lag sweep of cluster ${this.#registry.label(cluster)} was abandoned: ${reasonOf(context.signal.reason)}`)))
+          : outcome;
         requests.set(cluster, requestCountsBetween(before, admin.requestCounts()));
         for (const report of reports) groups.set(report.target, report);
       }),
     );
+    stopListening();
     return { groups, requests, durationMs: performance.now() - startedAt };
   }
 
