@@ -8,7 +8,7 @@ import { serviceRunDir } from '../paths.ts';
 import { waitUntilHealthy } from '../processes.ts';
 import type { EnvService, ServiceRecord } from '../service.ts';
 import { withClassArchive } from '../kafka/class-archive.ts';
-import { installKafka } from '../kafka/install.ts';
+import { installKafka, type KafkaInstallation } from '../kafka/install.ts';
 import {
   brokerServes,
   formatNode,
@@ -35,6 +35,20 @@ export interface KafkaClusterDetails extends ServiceRecord {
   toolsLibDir: string;
   /** The brokers' class-data sharing archive, or null when there is none. */
   classArchive: string | null;
+}
+
+/** The part of a cluster's details that says which Kafka it runs and where its jars are. */
+export function installationDetails(
+  installation: KafkaInstallation,
+): Pick<KafkaClusterDetails, 'version' | 'java' | 'libDir' | 'toolsVersion' | 'toolsLibDir' | 'classArchive'> {
+  return {
+    version: installation.version,
+    java: installation.java,
+    libDir: installation.libDir,
+    toolsVersion: installation.toolsVersion,
+    toolsLibDir: installation.toolsLibDir,
+    classArchive: installation.classArchive ?? null,
+  };
 }
 
 export interface KafkaDetails extends KafkaClusterDetails {
@@ -99,12 +113,7 @@ export async function startSingleNodeKafka(runDir: string): Promise<KafkaDetails
     startMillis: Date.now() - startedMillis,
     bootstrap,
     clusterId,
-    version: installation.version,
-    java: installation.java,
-    libDir: installation.libDir,
-    toolsVersion: installation.toolsVersion,
-    toolsLibDir: installation.toolsLibDir,
-    classArchive: installation.classArchive ?? null,
+    ...installationDetails(installation),
     nodeId,
     port,
     controllerPort,

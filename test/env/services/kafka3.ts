@@ -24,7 +24,7 @@ import {
   stopNodeProcess,
   type KafkaNodeSpec,
 } from '../kafka/nodes.ts';
-import type { KafkaClusterDetails } from './kafka.ts';
+import { installationDetails, type KafkaClusterDetails } from './kafka.ts';
 
 export interface Kafka3Node {
   nodeId: number;
@@ -178,12 +178,7 @@ export async function startKafka3Cluster(runDir: string): Promise<Kafka3Details>
     startMillis: 0,
     bootstrap,
     clusterId,
-    version: installation.version,
-    java: installation.java,
-    libDir: installation.libDir,
-    toolsVersion: installation.toolsVersion,
-    toolsLibDir: installation.toolsLibDir,
-    classArchive: installation.classArchive ?? null,
+    ...installationDetails(installation),
     controller,
     brokers,
   };
