@@ -8,24 +8,21 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, stringify } from 'yaml';
 import { substituteEnvironment } from '../../../src/config/env-substitution.ts';
 import { ensureDebianBinaries } from '../apt.ts';
-import { startServiceOnce, withDirectoryLock } from '../lock.ts';
+import { withDirectoryLock } from '../lock.ts';
+import { answersReady, loopbackService, requestReload, startedRecord, type LoopbackServiceDetails } from '../loopback-service.ts';
 import { repoRoot, serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
-import { runToCompletion, startDetached, stopProcess, waitUntilHealthy } from '../processes.ts';
+import { runToCompletion, startDetached, waitUntilHealthy } from '../processes.ts';
 import { readEnvState, recordService } from '../state.ts';
-import type { EnvService, ServiceRecord } from '../service.ts';
+import type { EnvService } from '../service.ts';
 import { setAlertmanagerTargets } from './prometheus.ts';
 
-export interface AlertmanagerDetails extends ServiceRecord {
-  host: string;
-  port: number;
+export interface AlertmanagerDetails extends LoopbackServiceDetails {
   /** http://127.0.0.1:PORT: the API (/api/v2/alerts), /-/ready and /-/reload. */
   url: string;
   configFile: string;
-  dataDir: string;
   /** Where the `lagpilot` receiver posts its webhooks now. */
   webhookUrl: string;
-  logFile: string;
 }
 
 const serviceName = 'alertmanager';
@@ -173,20 +170,7 @@ async function writeConfig(): Promise<void> {
 }
 
 async function reload(details: AlertmanagerDetails): Promise<void> {
-  const response = await fetch(`${details.url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) {
-    throw new Error(`Alertmanager refused to reload ${configFile} (${response.status}): ${await response.text()}`);
-  }
-}
-
-async function answersReady(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
+  await requestReload(details.url, `Alertmanager refused to reload ${configFile}`);
 }
 
 /**
@@ -276,10 +260,7 @@ async function startFresh(): Promise<AlertmanagerDetails> {
   // Prometheus (if it runs) sends its alerts here from its next discovery refresh on.
   setAlertmanagerTargets([`${host}:${port}`]);
   return {
-    pids: [started.pid],
-    runDir,
-    startedAt: new Date().toISOString(),
-    startMillis: Date.now() - startMillisFrom,
+    ...startedRecord(started, runDir, startMillisFrom),
     host,
     port,
     url,
@@ -290,24 +271,13 @@ async function startFresh(): Promise<AlertmanagerDetails> {
   };
 }
 
-export const service: EnvService<AlertmanagerDetails> = {
+export const service: EnvService<AlertmanagerDetails> = loopbackService<AlertmanagerDetails>({
   name: serviceName,
-
-  async install(): Promise<void> {
-    await binaries();
-  },
-
-  async start(): Promise<AlertmanagerDetails> {
-    return startServiceOnce<AlertmanagerDetails>(serviceName, runDir, (details) => answersReady(details.url), startFresh);
-  },
-
-  async isHealthy(details: AlertmanagerDetails): Promise<boolean> {
-    return answersReady(details.url);
-  },
-
-  async stop(details: AlertmanagerDetails): Promise<void> {
-    for (const pid of details.pids) await stopProcess(pid);
-    setAlertmanagerTargets([]);
-  },
-};
+  runDir,
+  install: binaries,
+  isHealthy: (details) => answersReady(details.url),
+  startFresh,
+  // Prometheus would otherwise keep sending alerts to a port nobody listens on.
+  afterStop: () => { setAlertmanagerTargets([]); },
+});
 

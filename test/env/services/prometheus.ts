@@ -7,26 +7,22 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import { ensureDebianBinaries } from '../apt.ts';
-import { startServiceOnce } from '../lock.ts';
+import { answersReady, loopbackService, requestReload, startedRecord, type LoopbackServiceDetails } from '../loopback-service.ts';
 import { serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
-import { runToCompletion, startDetached, stopProcess, waitUntilHealthy } from '../processes.ts';
-import type { EnvService, ServiceRecord } from '../service.ts';
+import { runToCompletion, startDetached, waitUntilHealthy } from '../processes.ts';
+import type { EnvService } from '../service.ts';
 
-export interface PrometheusDetails extends ServiceRecord {
-  host: string;
-  port: number;
+export interface PrometheusDetails extends LoopbackServiceDetails {
   /** http://127.0.0.1:PORT: the API (/api/v1/...), /-/ready and /-/reload. */
   url: string;
   configFile: string;
-  dataDir: string;
   /** file_sd files of the `lagpilot` scrape job, one per owner; written by setScrapeTargets(). */
   scrapeTargetsPattern: string;
   /** file_sd file of the Alertmanagers Prometheus notifies; rewrite with setAlertmanagerTargets(). */
   alertmanagerTargetsFile: string;
   /** Every *.yml here is a rule file; after adding one, call reloadPrometheus(). */
   rulesDir: string;
-  logFile: string;
 }
 
 const serviceName = 'prometheus';
@@ -123,10 +119,7 @@ export function setAlertmanagerTargets(targets: string[]): void {
 
 /** Makes Prometheus re-read its config and rule files; throws with its answer when it refuses. */
 export async function reloadPrometheus(details: PrometheusDetails): Promise<void> {
-  const response = await fetch(`${details.url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) {
-    throw new Error(`Prometheus refused to reload its config (${response.status}): ${await response.text()}`);
-  }
+  await requestReload(details.url, 'Prometheus refused to reload its config');
 }
 
 /**
@@ -154,16 +147,6 @@ export async function writeRuleFile(details: PrometheusDetails, name: string, ru
 export async function removeRuleFile(details: PrometheusDetails, name: string): Promise<void> {
   rmSync(join(details.rulesDir, `${name}.yml`), { force: true });
   await reloadPrometheus(details);
-}
-
-async function answersReady(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
 }
 
 /** Starts a new instance with an empty data directory. */
@@ -209,10 +192,7 @@ async function startFresh(): Promise<PrometheusDetails> {
   });
   await waitUntilHealthy(`prometheus on ${host}:${port}`, () => answersReady(url), started, startTimeoutMs);
   return {
-    pids: [started.pid],
-    runDir,
-    startedAt: new Date().toISOString(),
-    startMillis: Date.now() - startMillisFrom,
+    ...startedRecord(started, runDir, startMillisFrom),
     host,
     port,
     url,
@@ -225,23 +205,11 @@ async function startFresh(): Promise<PrometheusDetails> {
   };
 }
 
-export const service: EnvService<PrometheusDetails> = {
+export const service: EnvService<PrometheusDetails> = loopbackService<PrometheusDetails>({
   name: serviceName,
-
-  async install(): Promise<void> {
-    await binaries();
-  },
-
-  async start(): Promise<PrometheusDetails> {
-    return startServiceOnce<PrometheusDetails>(serviceName, runDir, (details) => answersReady(details.url), startFresh);
-  },
-
-  async isHealthy(details: PrometheusDetails): Promise<boolean> {
-    return answersReady(details.url);
-  },
-
-  async stop(details: PrometheusDetails): Promise<void> {
-    for (const pid of details.pids) await stopProcess(pid);
-  },
-};
+  runDir,
+  install: binaries,
+  isHealthy: (details) => answersReady(details.url),
+  startFresh,
+});
 

@@ -5,21 +5,19 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { ensureDebianBinary } from '../apt.ts';
-import { startServiceOnce, withDirectoryLock } from '../lock.ts';
+import { withDirectoryLock } from '../lock.ts';
+import { loopbackService, startedRecord, type LoopbackServiceDetails } from '../loopback-service.ts';
 import { serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import { startDetached, stopProcess, waitUntilHealthy } from '../processes.ts';
 import { readEnvState, recordService } from '../state.ts';
-import type { EnvService, ServiceRecord } from '../service.ts';
+import type { EnvService } from '../service.ts';
 
-export interface RedisDetails extends ServiceRecord {
-  host: string;
-  port: number;
+export interface RedisDetails extends LoopbackServiceDetails {
   /** redis://127.0.0.1:PORT, what ioredis and lagpilot's config take. */
   url: string;
   /** Where the append-only file lives; kept across restartRedis(). */
   dataDir: string;
-  logFile: string;
 }
 
 const serviceName = 'redis';
@@ -86,10 +84,7 @@ async function startFresh(): Promise<RedisDetails> {
   const port = await freeLoopbackPort();
   const started = await launch(binary, port, runDir, dataDir);
   return {
-    pids: [started.pid],
-    runDir,
-    startedAt: new Date().toISOString(),
-    startMillis: Date.now() - startMillisFrom,
+    ...startedRecord(started, runDir, startMillisFrom),
     host,
     port,
     url: `redis://${host}:${port}`,
@@ -98,25 +93,13 @@ async function startFresh(): Promise<RedisDetails> {
   };
 }
 
-export const service: EnvService<RedisDetails> = {
+export const service: EnvService<RedisDetails> = loopbackService<RedisDetails>({
   name: serviceName,
-
-  async install(): Promise<void> {
-    await redisServerBinary();
-  },
-
-  async start(): Promise<RedisDetails> {
-    return startServiceOnce<RedisDetails>(serviceName, serviceRunDir(serviceName), (details) => pingRedis(details.port), startFresh);
-  },
-
-  async isHealthy(details: RedisDetails): Promise<boolean> {
-    return pingRedis(details.port);
-  },
-
-  async stop(details: RedisDetails): Promise<void> {
-    for (const pid of details.pids) await stopProcess(pid);
-  },
-};
+  runDir: serviceRunDir(serviceName),
+  install: redisServerBinary,
+  isHealthy: (details) => pingRedis(details.port),
+  startFresh,
+});
 
 export interface RestartOptions {
   /**
