@@ -167,6 +167,7 @@ targets:
     const [up, down] = changes;
     if (up === undefined || down === undefined) throw new Error('expected a scale-up and a scale-down');
     expect(down.time - up.time, 'the scale-down cooldown after a scale-up').to.be.at.least(4);
+    console.log(`      e2e-kubernetes: ${decisions.length} decisions; Deployment 1 -> ${scaledOut} at +${(up.time - (decisions[0]?.time ?? up.time)).toFixed(1)} s, back to 1 ${(down.time - up.time).toFixed(1)} s later`);
     expect(decisions.filter((decision) => decision.action === 'none').every((decision) => decision.actuation === undefined), 'kept counts are not sent to the apiserver').to.equal(true);
   });
 });
