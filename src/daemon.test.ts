@@ -90,6 +90,12 @@ describe('daemon', () => {
     }
   });
 
+  it('fails to start, naming the target, when its actuator cannot be built', async () => {
+    const broken = oneTarget.replace('actuator: {kind: dryRun}', 'actuator: {kind: kubernetesScale, workload: {kind: Deployment, namespace: apps, name: orders}, auth: {from: kubeconfig, path: /nonexistent/kubeconfig}}');
+    const failure = await startDaemon({ config: config(broken), logger: recordingLogger([]), version: 'test' }).then(() => undefined, (error: unknown) => error);
+    expect(String(failure)).to.match(/^Error: target orders: .*\/nonexistent\/kubeconfig/);
+  });
+
   it('logs each evaluation of a target at debug level', async () => {
     const lines: LoggedLine[] = [];
     const daemon = await startDaemon({ config: config(oneTarget), logger: recordingLogger(lines), version: 'test' });
