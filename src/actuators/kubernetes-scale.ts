@@ -7,26 +7,21 @@
 // in between is refused (409) instead of overwritten; the actuator then reads again and decides
 // again (which may turn into a noop). Dry run is the apiserver's own (`dryRun=All`): admission,
 // validation and RBAC run, nothing is stored.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the client's models are field-only classes; its own examples build request bodies as object literals */
 import {
-  ApiException,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
-  Observable,
   type ConfigurationOptions,
-  type ObservableMiddleware,
   type V1ObjectMeta,
 } from '@kubernetes/client-node';
 import type { KubernetesScaleActuatorConfig } from '../config/schema/actuators.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, reasonCodes } from './actuator.ts';
 import type { ActuationRequest, ActuationResult, ActuationTarget, Actuator, ActuatorState } from './actuator.ts';
+import { callApiserver, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError } from './kubernetes-api.ts';
 
 export const pausedAnnotation = 'lagpilot.io/paused';
 export const lastDecisionAnnotation = 'lagpilot.io/last-decision';
-const eventComponent = 'lagpilot';
 const mergePatchType = 'application/merge-patch+json';
 
 export interface KubernetesScaleOptions {
@@ -49,22 +44,6 @@ interface WorkloadIdentity {
   uid?: string;
   resourceVersion?: string;
   annotations: Record<string, string>;
-}
-
-/**
- * A failure of the apiserver conversation. `code` becomes the result's code: Http<status> when
- * the apiserver answered, Timeout, Unreachable (no connection), or InvalidAnswer / ClientError
- * when the problem is on this side.
- */
-class KubernetesCallError extends Error {
-  override name = 'KubernetesCallError';
-  readonly status: number | undefined;
-  readonly code: string;
-  constructor(message: string, code: string, status?: number, cause?: unknown) {
-    super(message, { cause });
-    this.code = code;
-    this.status = status;
-  }
 }
 
 export function loadKubeConfig(auth: KubernetesScaleActuatorConfig['auth']): KubeConfig {
@@ -257,34 +236,16 @@ export class KubernetesScaleActuator implements Actuator {
     } catch (error) {
       problems.push(`annotation: ${describeError(error)}`);
     }
-    const now = new Date();
-    const reasonName = decision.desired > before ? 'ScaledUp' : 'ScaledDown';
-    const involvedObject: Record<string, string> = { apiVersion, kind, name, namespace };
-    if (workload.uid !== undefined) involvedObject.uid = workload.uid;
     try {
-      await this.call(`create an Event for ${this.workloadName()}`, (options) =>
-        this.core.createNamespacedEvent(
-          {
-            namespace,
-            ...this.dryRunParameter(),
-            body: {
-              metadata: { generateName: `${name}.lagpilot.` },
-              involvedObject,
-              reason: reasonName,
-              message: `target ${target.name}: ${before} -> ${decision.desired} replicas (${reasonCodes(decision)})`,
-              type: 'Normal',
-              source: { component: eventComponent },
-              reportingComponent: eventComponent,
-              reportingInstance: target.name,
-              action: 'Scale',
-              firstTimestamp: now,
-              lastTimestamp: now,
-              count: 1,
-            },
-          },
-          options,
-        ),
-      );
+      await createWorkloadEvent(this.core, (what, send) => this.call(what, send), {
+        namespace,
+        dryRun: this.dryRun,
+        workload: { apiVersion, kind, name, uid: workload.uid },
+        reason: decision.desired > before ? 'ScaledUp' : 'ScaledDown',
+        action: 'Scale',
+        targetName: target.name,
+        message: `target ${target.name}: ${before} -> ${decision.desired} replicas (${reasonCodes(decision)})`,
+      });
     } catch (error) {
       problems.push(`event: ${describeError(error)}`);
     }
@@ -292,7 +253,7 @@ export class KubernetesScaleActuator implements Actuator {
   }
 
   private dryRunParameter(): { dryRun?: string } {
-    return this.dryRun ? { dryRun: 'All' } : {};
+    return dryRunParameter(this.dryRun);
   }
 
   /**
@@ -303,55 +264,13 @@ export class KubernetesScaleActuator implements Actuator {
    * apiserver's own message.
    */
   private async call<T>(what: string, send: (options: ConfigurationOptions) => Promise<T>, contentType?: string): Promise<T> {
-    const timeoutMs = this.config.requestTimeout;
-    const limit: ObservableMiddleware = {
-      pre: (context) => {
-        context.setSignal(AbortSignal.timeout(timeoutMs));
-        if (contentType !== undefined) context.setHeaderParam('Content-Type', contentType);
-        return new Observable(Promise.resolve(context));
-      },
-      post: (response) => new Observable(Promise.resolve(response)),
-    };
-    const transient: string[] = [];
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await send({ middleware: [limit], middlewareMergeStrategy: 'append' });
-      } catch (error) {
-        if (error instanceof ApiException) {
-          const answer = `${error.code}${apiserverMessage(error.body)}`;
-          const retryable = error.code === 429 || error.code >= 500;
-          if (retryable && attempt < this.config.transientRetries) {
-            transient.push(String(error.code));
-            await sleep(retryDelayMs(this.config.retryBackoff * 2 ** attempt, error.headers));
-            continue;
-          }
-          const earlier = transient.length === 0 ? '' : ` (after ${transient.join(', ')})`;
-          throw new KubernetesCallError(`could not ${what}: apiserver answered ${answer}${earlier}`, `Http${error.code}`, error.code, error);
-        }
-        if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-          throw new KubernetesCallError(`could not ${what}: no answer from the apiserver within ${timeoutMs} ms`, 'Timeout', undefined, error);
-        }
-        // fetch reports a connection it could not make (refused, reset, TLS) as a TypeError.
-        if (error instanceof TypeError) {
-          throw new KubernetesCallError(`could not ${what}: apiserver unreachable (${describeError(error)})`, 'Unreachable', undefined, error);
-        }
-        throw new KubernetesCallError(`could not ${what}: ${describeError(error)}`, 'ClientError', undefined, error);
-      }
-    }
+    return callApiserver(what, send, {
+      timeoutMs: this.config.requestTimeout,
+      contentType,
+      transientRetries: this.config.transientRetries,
+      retryBackoffMs: this.config.retryBackoff,
+    });
   }
-}
-
-const longestRetryAfterMs = 10_000;
-
-/** The backoff, or the apiserver's Retry-After (seconds) when that is longer, within 10 s. */
-function retryDelayMs(backoffMs: number, headers: Record<string, string>): number {
-  const retryAfter = Number(headers['retry-after']);
-  const asked = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 0;
-  return Math.min(Math.max(backoffMs, asked), longestRetryAfterMs);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 function parseScale(scale: unknown, workloadName: string): ScaleState {
@@ -363,18 +282,4 @@ function parseScale(scale: unknown, workloadName: string): ScaleState {
   const replicas = spec.replicas ?? 0;
   if (typeof replicas !== 'number') throw new KubernetesCallError(`the scale of ${workloadName} has a non-numeric spec.replicas`, 'InvalidAnswer');
   return { replicas, resourceVersion };
-}
-
-/** The `message` of a Kubernetes Status body, when the error carries one. */
-function apiserverMessage(body: unknown): string {
-  let parsed: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return body === '' ? '' : `: ${body.slice(0, 300)}`;
-    }
-  }
-  if (isRecord(parsed) && typeof parsed.message === 'string') return `: ${parsed.message}`;
-  return '';
 }

@@ -12,13 +12,10 @@
 // says why. RBAC: get/patch on the workload and create on events, as for the scale actuator.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the client's models are field-only classes; request bodies are object literals */
 import {
-  ApiException,
   AppsV1Api,
   CoreV1Api,
   type KubeConfig,
-  Observable,
   type ConfigurationOptions,
-  type ObservableMiddleware,
   type V1Container,
   type V1ObjectMeta,
 } from '@kubernetes/client-node';
@@ -28,12 +25,12 @@ import { MemoryStateStore } from '../state/memory-store.ts';
 import type { StateStore } from '../state/store.ts';
 import { describeError, reasonCodes } from './actuator.ts';
 import type { ActuationRequest, ActuationResult, Actuator, ActuatorState } from './actuator.ts';
+import { callApiserver, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError } from './kubernetes-api.ts';
 import { loadKubeConfig, pausedAnnotation } from './kubernetes-scale.ts';
 import { formatQuantity, parseQuantity, recommend, type Recommendation, type ResourceKind } from './resource-recommender.ts';
 
 export const lastResourcesAnnotation = 'lagpilot.io/last-resources';
 const strategicMergePatchType = 'application/strategic-merge-patch+json';
-const eventComponent = 'lagpilot';
 const resourceKinds: readonly ResourceKind[] = ['cpu', 'memory'];
 
 export interface ResourcesActuatorOptions {
@@ -52,7 +49,7 @@ export interface ResourcesActuatorOptions {
   beforeWrite?: (resourceVersion: string) => Promise<void>;
 }
 
-/** A failure that becomes a failed result with this code. */
+/** A failure outside the apiserver conversation that becomes a failed result with this code. */
 class ResourcesError extends Error {
   override name = 'ResourcesError';
   readonly code: string;
@@ -174,7 +171,7 @@ export class ResourcesActuator implements Actuator {
         detail: `${this.dryRun ? 'would resize' : 'resized'} ${this.workloadName()}: ${summary} [${assessment.notes.join('; ')}]${notRecorded}`,
       };
     } catch (error) {
-      if (error instanceof ResourcesError) return { status: 'failed', code: error.code, detail: error.message };
+      if (error instanceof ResourcesError || error instanceof KubernetesCallError) return { status: 'failed', code: error.code, detail: error.message };
       return { status: 'failed', code: 'Unexpected', detail: `${this.workloadName()}: ${describeError(error)}` };
     }
   }
@@ -309,7 +306,7 @@ export class ResourcesActuator implements Actuator {
         strategicMergePatchType,
       );
     } catch (error) {
-      if (error instanceof ResourcesError && error.status === 409) {
+      if (error instanceof KubernetesCallError && error.status === 409) {
         throw new ResourcesError(`${this.workloadName()} changed while its resources were computed (409); the next evaluation starts again from what is in force`, 'Conflict', 409, error);
       }
       throw error;
@@ -319,34 +316,16 @@ export class ResourcesActuator implements Actuator {
   /** The Event that says what was set and why; a failure is reported, the patch stands. */
   private async recordEvent(targetName: string, workload: Workload, message: string): Promise<string | undefined> {
     const { name, kind } = this.config.workload;
-    const namespace = this.namespace;
-    const now = new Date();
-    const involvedObject: Record<string, string> = { apiVersion: 'apps/v1', kind, name, namespace };
-    if (workload.uid !== undefined) involvedObject.uid = workload.uid;
     try {
-      await this.call(`create an Event for ${this.workloadName()}`, (options) =>
-        this.core.createNamespacedEvent(
-          {
-            namespace,
-            ...this.dryRunParameter(),
-            body: {
-              metadata: { generateName: `${name}.lagpilot.` },
-              involvedObject,
-              reason: 'Resized',
-              message: `target ${targetName}: ${message}`.slice(0, 1024),
-              type: 'Normal',
-              source: { component: eventComponent },
-              reportingComponent: eventComponent,
-              reportingInstance: targetName,
-              action: 'Resize',
-              firstTimestamp: now,
-              lastTimestamp: now,
-              count: 1,
-            },
-          },
-          options,
-        ),
-      );
+      await createWorkloadEvent(this.core, (what, send) => this.call(what, send), {
+        namespace: this.namespace,
+        dryRun: this.dryRun,
+        workload: { apiVersion: 'apps/v1', kind, name, uid: workload.uid },
+        reason: 'Resized',
+        action: 'Resize',
+        targetName,
+        message: `target ${targetName}: ${message}`.slice(0, 1024),
+      });
       return undefined;
     } catch (error) {
       return `event: ${describeError(error)}`;
@@ -354,32 +333,12 @@ export class ResourcesActuator implements Actuator {
   }
 
   private dryRunParameter(): { dryRun?: string } {
-    return this.dryRun ? { dryRun: 'All' } : {};
+    return dryRunParameter(this.dryRun);
   }
 
-  /** One apiserver call within the configured time; failures become ResourcesError naming what was attempted. */
+  /** One apiserver call within the configured time, not retried; failures become KubernetesCallError naming what was attempted. */
   private async call<T>(what: string, send: (options: ConfigurationOptions) => Promise<T>, contentType?: string): Promise<T> {
-    const timeoutMs = this.config.requestTimeout;
-    const limit: ObservableMiddleware = {
-      pre: (context) => {
-        context.setSignal(AbortSignal.timeout(timeoutMs));
-        if (contentType !== undefined) context.setHeaderParam('Content-Type', contentType);
-        return new Observable(Promise.resolve(context));
-      },
-      post: (response) => new Observable(Promise.resolve(response)),
-    };
-    try {
-      return await send({ middleware: [limit], middlewareMergeStrategy: 'append' });
-    } catch (error) {
-      if (error instanceof ApiException) {
-        throw new ResourcesError(`could not ${what}: apiserver answered ${error.code}${apiserverMessage(error.body)}`, `Http${error.code}`, error.code, error);
-      }
-      if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-        throw new ResourcesError(`could not ${what}: no answer from the apiserver within ${timeoutMs} ms`, 'Timeout', undefined, error);
-      }
-      if (error instanceof TypeError) throw new ResourcesError(`could not ${what}: apiserver unreachable (${describeError(error)})`, 'Unreachable', undefined, error);
-      throw new ResourcesError(`could not ${what}: ${describeError(error)}`, 'ClientError', undefined, error);
-    }
+    return callApiserver(what, send, { timeoutMs: this.config.requestTimeout, contentType });
   }
 }
 
@@ -387,10 +346,6 @@ function describeChange(change: ResourceChange): string {
   const request = `${change.container} ${change.resource} request ${change.requestBefore ?? 'unset'} -> ${change.requestAfter}`;
   const limit = change.limitAfter === undefined ? '' : `, limit ${change.limitBefore ?? 'unset'} -> ${change.limitAfter}`;
   return `${request}${limit}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 function parseWorkload(object: unknown, workloadName: string): Workload {
@@ -401,18 +356,4 @@ function parseWorkload(object: unknown, workloadName: string): Workload {
   const containers = Array.isArray(podSpec.containers) ? (podSpec.containers as V1Container[]) : [];
   if (metadata.resourceVersion === undefined) throw new ResourcesError(`${workloadName} has no resourceVersion`, 'InvalidAnswer');
   return { annotations: metadata.annotations ?? {}, uid: metadata.uid, resourceVersion: metadata.resourceVersion, containers };
-}
-
-/** The `message` of a Kubernetes Status body, when the error carries one. */
-function apiserverMessage(body: unknown): string {
-  let parsed: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return body === '' ? '' : `: ${body.slice(0, 300)}`;
-    }
-  }
-  if (isRecord(parsed) && typeof parsed.message === 'string') return `: ${parsed.message}`;
-  return '';
 }
