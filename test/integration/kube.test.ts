@@ -19,7 +19,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureService } from '../env/environment.ts';
 import { kubernetesVersion, type KubeDetails } from '../env/services/kube.ts';
-import { adminKubeConfig, mergePatch, httpStatusOf, tokenKubeConfig, uniqueName } from './kube-helpers.ts';
+import { adminKubeConfig, mergePatch, httpStatusOf, requestServiceAccountToken, tokenKubeConfig, uniqueName } from './kube-helpers.ts';
 
 const deploymentName = 'orders-consumer';
 const scalerRole = 'deployment-scaler';
@@ -37,18 +37,6 @@ function deployment(replicas: number): V1Deployment {
       },
     },
   };
-}
-
-async function requestServiceAccountToken(admin: KubeConfig, namespace: string, serviceAccount: string): Promise<string> {
-  const core = admin.makeApiClient(CoreV1Api);
-  const answer = await core.createNamespacedServiceAccountToken({
-    name: serviceAccount,
-    namespace,
-    body: { spec: { audiences: [], expirationSeconds: 600 } },
-  });
-  const token = answer.status?.token;
-  if (token === undefined || token === '') throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
-  return token;
 }
 
 async function patchReplicas(client: KubeConfig, namespace: string, replicas: number): Promise<number | undefined> {
@@ -116,8 +104,8 @@ describe('kube-apiserver (local environment)', function () {
       },
     });
 
-    const scalerToken = await requestServiceAccountToken(admin, namespace, 'scaler');
-    const bystanderToken = await requestServiceAccountToken(admin, namespace, 'bystander');
+    const scalerToken = await requestServiceAccountToken(admin, namespace, 'scaler', 600);
+    const bystanderToken = await requestServiceAccountToken(admin, namespace, 'bystander', 600);
     const scaler = tokenKubeConfig(kube, 'scaler', scalerToken);
     const bystander = tokenKubeConfig(kube, 'bystander', bystanderToken);
 

@@ -10,10 +10,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  RbacAuthorizationV1Api,
   type KubeConfig,
-  type V1Role,
-  type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
@@ -22,17 +19,14 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseAllDocuments } from 'yaml';
 import { KubernetesScaleActuator, lastDecisionAnnotation, pausedAnnotation } from '../../src/actuators/kubernetes-scale.ts';
 import type { KubernetesScaleActuatorConfig } from '../../src/config/schema/actuators.ts';
 import { kubernetesScaleActuatorSchema } from '../../src/config/schema/actuators.ts';
 import type { Decision } from '../../src/policies/types.ts';
-import { repoRoot } from '../env/paths.ts';
 import { ensureService } from '../env/environment.ts';
 import type { KubeDetails } from '../env/services/kube.ts';
-import { adminKubeConfig, httpStatusOf, mergePatch, tokenKubeConfig, uniqueName } from './kube-helpers.ts';
+import { adminKubeConfig, bindShippedServiceAccount, httpStatusOf, shippedServiceAccount, mergePatch, tokenKubeConfig, uniqueName } from './kube-helpers.ts';
 
-const serviceAccount = 'lagpilot';
 const poolGroup = 'kafka.strimzi.io';
 const poolVersion = 'v1beta2';
 const poolPlural = 'kafkanodepools';
@@ -59,17 +53,6 @@ function podTemplate(app: string) {
 
 function actuatorConfig(workload: Record<string, string>, extra: Record<string, unknown> = {}): KubernetesScaleActuatorConfig {
   return kubernetesScaleActuatorSchema.parse({ kind: 'kubernetesScale', workload, requestTimeout: '5s', ...extra });
-}
-
-/** The Role and RoleBinding exactly as deploy/rbac/ ships them, placed in `namespace`. */
-function deployedRbac(namespace: string): { role: V1Role; binding: V1RoleBinding } {
-  const read = (file: string): unknown => parseAllDocuments(readFileSync(join(repoRoot, 'deploy', 'rbac', file), 'utf8'))[0]?.toJS();
-  const role = read('role.yaml') as V1Role;
-  const binding = read('rolebinding.yaml') as V1RoleBinding;
-  role.metadata = Object.assign(role.metadata ?? {}, { namespace });
-  binding.metadata = Object.assign(binding.metadata ?? {}, { namespace });
-  for (const subject of binding.subjects ?? []) subject.namespace = namespace;
-  return { role, binding };
 }
 
 async function ensureNodePoolDefinition(admin: KubeConfig): Promise<void> {
@@ -141,7 +124,6 @@ describe('Kubernetes scale actuator (real kube-apiserver, RBAC of deploy/rbac)',
     admin = adminKubeConfig(kube);
     const core = admin.makeApiClient(CoreV1Api);
     const apps = admin.makeApiClient(AppsV1Api);
-    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     await ensureNodePoolDefinition(admin);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     namespaceCreated = true;
@@ -160,24 +142,10 @@ describe('Kubernetes scale actuator (real kube-apiserver, RBAC of deploy/rbac)',
       body: { apiVersion: `${poolGroup}/${poolVersion}`, kind: 'KafkaNodePool', metadata: { name: 'pool-a' }, spec: { replicas: 3, roles: ['broker'] } },
     });
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'kafka-credentials' }, stringData: { password: 'hunter2' } } });
-    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: serviceAccount } } });
-    const { role, binding } = deployedRbac(namespace);
-    await rbac.createNamespacedRole({ namespace, body: role });
-    await rbac.createNamespacedRoleBinding({ namespace, body: binding });
-    const answer = await core.createNamespacedServiceAccountToken({
-      name: serviceAccount,
-      namespace,
-      body: { spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    token = answer.status?.token ?? '';
-    if (token === '') throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
-    scaler = tokenKubeConfig(kube, serviceAccount, token);
-    // The RBAC authorizer sees a new binding through an informer, a moment after it is created.
-    const giveUpAt = Date.now() + 15_000;
-    while ((await httpStatusOf(scaler.makeApiClient(AppsV1Api).readNamespacedDeploymentScale({ name: 'orders-consumer', namespace }))) !== 200) {
-      if (Date.now() > giveUpAt) throw new Error('the lagpilot ServiceAccount was still refused 15 s after its RoleBinding was created');
-      await sleep(200);
-    }
+    ({ token, kubeConfig: scaler } = await bindShippedServiceAccount(kube, admin, namespace, {
+      what: 'the scale of orders-consumer',
+      check: async (client) => (await httpStatusOf(client.makeApiClient(AppsV1Api).readNamespacedDeploymentScale({ name: 'orders-consumer', namespace }))) === 200,
+    }));
   });
 
   after(async function () {
@@ -401,7 +369,7 @@ describe('Kubernetes scale actuator (real kube-apiserver, RBAC of deploy/rbac)',
     });
 
     function throughProxy(extra: Record<string, unknown>): KubernetesScaleActuator {
-      const config = tokenKubeConfig(kube, serviceAccount, token);
+      const config = tokenKubeConfig(kube, shippedServiceAccount, token);
       const cluster = config.getCurrentCluster();
       if (cluster === null) throw new Error('token kubeconfig has no cluster');
       // The client refuses plain HTTP unless TLS checks are off; the proxy itself verifies the apiserver.
@@ -459,7 +427,7 @@ describe('Kubernetes scale actuator (real kube-apiserver, RBAC of deploy/rbac)',
     });
 
     function pointedAt(server: string, requestTimeout: string): KubernetesScaleActuator {
-      const config = tokenKubeConfig(kube, serviceAccount, token);
+      const config = tokenKubeConfig(kube, shippedServiceAccount, token);
       const cluster = config.getCurrentCluster();
       if (cluster === null) throw new Error('token kubeconfig has no cluster');
       config.clusters = [{ ...cluster, server }];

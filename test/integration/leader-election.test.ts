@@ -8,18 +8,14 @@
 // examples build request bodies.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
 import { expect } from 'chai';
-import { CoordinationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Role, type V1RoleBinding } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
+import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureService } from '../env/environment.ts';
-import { repoRoot } from '../env/paths.ts';
 import type { KubeDetails } from '../env/services/kube.ts';
 import type { RedisDetails } from '../env/services/redis.ts';
 import { systemClock } from '../../src/engine/clock.ts';
@@ -27,25 +23,13 @@ import type { LeaderElector, LeadershipChange } from '../../src/engine/leader-el
 import { LeaseElector } from '../../src/engine/lease-elector.ts';
 import { RedisElector } from '../../src/engine/redis-elector.ts';
 import { RedisStateStore } from '../../src/state/redis-store.ts';
-import { adminKubeConfig, httpStatusOf, tokenKubeConfig, uniqueName } from './kube-helpers.ts';
+import { adminKubeConfig, bindShippedServiceAccount, httpStatusOf, shippedServiceAccount, uniqueName } from './kube-helpers.ts';
 import type { ReplicaEvent, ReplicaSettings } from './leader-election-replica.ts';
 
 const timings = { leaseDurationMillis: 3000, renewDeadlineMillis: 2000, retryPeriodMillis: 500 };
 const tickMillis = 1000;
 const replicaScript = fileURLToPath(new URL('./leader-election-replica.ts', import.meta.url));
 const keyPrefix = `lagpilot-test:leader:${process.pid}:${Date.now()}:`;
-const serviceAccount = 'lagpilot';
-
-/** The Role and RoleBinding as deploy/rbac/ ships them, placed in `namespace`. */
-function shippedRbac(namespace: string): { role: V1Role; binding: V1RoleBinding } {
-  const read = (file: string): unknown => parseAllDocuments(readFileSync(join(repoRoot, 'deploy', 'rbac', file), 'utf8'))[0]?.toJS();
-  const role = read('role.yaml') as V1Role;
-  const binding = read('rolebinding.yaml') as V1RoleBinding;
-  role.metadata = Object.assign(role.metadata ?? {}, { namespace });
-  binding.metadata = Object.assign(binding.metadata ?? {}, { namespace });
-  for (const subject of binding.subjects ?? []) subject.namespace = namespace;
-  return { role, binding };
-}
 
 async function waitFor<T>(what: string, timeoutMillis: number, probe: () => T | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMillis;
@@ -161,22 +145,11 @@ describe('leader election on the local kube-apiserver and Redis', function () {
     const core = admin.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     namespaceCreated = true;
-    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: serviceAccount } } });
-    const { role, binding } = shippedRbac(namespace);
-    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createNamespacedRole({ namespace, body: role });
-    await rbac.createNamespacedRoleBinding({ namespace, body: binding });
-    const answer = await core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-    serviceAccountToken = answer.status?.token ?? '';
-    if (serviceAccountToken === '') throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
-    asServiceAccount = tokenKubeConfig(kube, serviceAccount, serviceAccountToken);
-    // The authorizer learns of a new RoleBinding a moment after it is created: until then 403.
-    const leases = asServiceAccount.makeApiClient(CoordinationV1Api);
-    const giveUpAt = Date.now() + 15_000;
-    while ((await httpStatusOf(leases.readNamespacedLease({ name: 'absent', namespace }))) !== 404) {
-      if (Date.now() > giveUpAt) throw new Error(`the ${serviceAccount} ServiceAccount was still refused Leases 15 s after its RoleBinding was created`);
-      await sleep(200);
-    }
+    ({ token: serviceAccountToken, kubeConfig: asServiceAccount } = await bindShippedServiceAccount(kube, admin, namespace, {
+      what: 'Leases',
+      // Until the binding is in force the read is refused (403); then the absent Lease is 404.
+      check: async (client) => (await httpStatusOf(client.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'absent', namespace }))) === 404,
+    }));
     redis = new Redis(redisDetails.url, { maxRetriesPerRequest: 1 });
   });
 
@@ -206,8 +179,8 @@ describe('leader election on the local kube-apiserver and Redis', function () {
         // The serving certificate names 127.0.0.1, which the relay's address is too.
         kubeConfig.loadFromOptions({
           clusters: [{ name: 'relayed', server: `https://127.0.0.1:${link.port}`, caFile: kube.caFile, skipTLSVerify: false }],
-          users: [{ name: serviceAccount, token: serviceAccountToken }],
-          contexts: [{ name: 'relayed', cluster: 'relayed', user: serviceAccount }],
+          users: [{ name: shippedServiceAccount, token: serviceAccountToken }],
+          contexts: [{ name: 'relayed', cluster: 'relayed', user: shippedServiceAccount }],
           currentContext: 'relayed',
         });
         return new LeaseElector({ identity, clock: systemClock, timings, kubeConfig, namespace, leaseName: electionName });

@@ -6,13 +6,10 @@
 // deploy/rbac.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the client's models are field-only classes; request bodies are object literals */
 import { expect } from 'chai';
-import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig, type V1Deployment, type V1Role, type V1RoleBinding } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseAllDocuments } from 'yaml';
 import { pausedAnnotation } from '../../src/actuators/kubernetes-scale.ts';
 import { lastResourcesAnnotation, renderUsageQuery, ResourcesActuator } from '../../src/actuators/resources.ts';
 import type { ResourcesActuatorConfig } from '../../src/config/schema/actuators.ts';
@@ -22,14 +19,12 @@ import { MemoryStateStore } from '../../src/state/memory-store.ts';
 import { RedisStateStore } from '../../src/state/redis-store.ts';
 import { Redis } from 'ioredis';
 import { ensureService } from '../env/environment.ts';
-import { repoRoot } from '../env/paths.ts';
 import { freeLoopbackPort } from '../env/ports.ts';
 import type { KubeDetails } from '../env/services/kube.ts';
 import type { RedisDetails } from '../env/services/redis.ts';
 import { setScrapeTargets, type PrometheusDetails } from '../env/services/prometheus.ts';
-import { adminKubeConfig, httpStatusOf, mergePatch, tokenKubeConfig, uniqueName } from './kube-helpers.ts';
+import { adminKubeConfig, bindShippedServiceAccount, httpStatusOf, mergePatch, uniqueName } from './kube-helpers.ts';
 
-const serviceAccount = 'lagpilot';
 const target = { name: 'orders' };
 const mebibyte = 1024 * 1024;
 const workloads = ['sized-consumer', 'dry-consumer', 'paused-consumer', 'contested-consumer', 'shared-consumer', 'brokers'] as const;
@@ -118,16 +113,6 @@ async function rangeSampleCount(prometheus: PrometheusDetails, query: string, se
   return (body.data?.result ?? []).reduce((total, series) => total + series.values.length, 0);
 }
 
-function deployedRbac(namespace: string): { role: V1Role; binding: V1RoleBinding } {
-  const read = (file: string): unknown => parseAllDocuments(readFileSync(join(repoRoot, 'deploy', 'rbac', file), 'utf8'))[0]?.toJS();
-  const role = read('role.yaml') as V1Role;
-  const binding = read('rolebinding.yaml') as V1RoleBinding;
-  role.metadata = Object.assign(role.metadata ?? {}, { namespace });
-  binding.metadata = Object.assign(binding.metadata ?? {}, { namespace });
-  for (const subject of binding.subjects ?? []) subject.namespace = namespace;
-  return { role, binding };
-}
-
 async function readDeployment(admin: KubeConfig, namespace: string, name: string): Promise<V1Deployment> {
   return admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace });
 }
@@ -172,26 +157,16 @@ describe('resources actuator (real kube-apiserver and Prometheus, RBAC of deploy
     admin = adminKubeConfig(kube);
     const core = admin.makeApiClient(CoreV1Api);
     const apps = admin.makeApiClient(AppsV1Api);
-    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     namespaceCreated = true;
     for (const name of workloads.filter((workload) => workload !== 'brokers')) {
       await apps.createNamespacedDeployment({ namespace, body: { metadata: { name }, spec: workloadSpec(name) } });
     }
     await apps.createNamespacedStatefulSet({ namespace, body: { metadata: { name: 'brokers' }, spec: { ...workloadSpec('brokers'), serviceName: 'brokers' } } });
-    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: serviceAccount } } });
-    const { role, binding } = deployedRbac(namespace);
-    await rbac.createNamespacedRole({ namespace, body: role });
-    await rbac.createNamespacedRoleBinding({ namespace, body: binding });
-    const answer = await core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-    const token = answer.status?.token ?? '';
-    if (token === '') throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
-    sizer = tokenKubeConfig(kube, serviceAccount, token);
-    const giveUpAt = Date.now() + 15_000;
-    while ((await httpStatusOf(sizer.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'sized-consumer', namespace }))) !== 200) {
-      if (Date.now() > giveUpAt) throw new Error('the lagpilot ServiceAccount was still refused 15 s after its RoleBinding was created');
-      await sleep(200);
-    }
+    ({ kubeConfig: sizer } = await bindShippedServiceAccount(kube, admin, namespace, {
+      what: 'the Deployment sized-consumer',
+      check: async (client) => (await httpStatusOf(client.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'sized-consumer', namespace }))) === 200,
+    }));
   });
 
   after(async function () {
