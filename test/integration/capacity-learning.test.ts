@@ -10,18 +10,10 @@ import { startDaemon, type RunningDaemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
+import { labelledSampleValue } from './daemon-process.ts';
 
 const { Kafka, logLevel } = kafkajs;
 const handlingMs = 20;
-
-function metricValue(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (!Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) continue;
-    return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
 
 describe('throughput and capacity learned from a saturated consumer', function () {
   const topic = `lagpilot-it-capacity-${randomUUID().slice(0, 8)}`;
@@ -118,14 +110,14 @@ targets:
     while (Date.now() < giveUpAt) {
       const response = await fetch(`http://127.0.0.1:${daemon.port}/metrics`, { signal: AbortSignal.timeout(5_000) });
       text = await response.text();
-      if (metricValue(text, 'lagpilot_consumer_capacity_messages_per_second', { target: 'slow', origin: 'measured' }) !== undefined) learnedFor += 1;
+      if (labelledSampleValue(text, 'lagpilot_consumer_capacity_messages_per_second', { target: 'slow', origin: 'measured' }) !== undefined) learnedFor += 1;
       if (learnedFor >= 10) break;
       await sleep(1000);
     }
     const ours = text.split('\n').filter((line) => line.startsWith('lagpilot_') && (line.includes('slow') || line.includes(topic))).join('\n');
-    const capacity = metricValue(text, 'lagpilot_consumer_capacity_messages_per_second', { target: 'slow', origin: 'measured' });
-    const consumeRate = metricValue(text, 'lagpilot_consumergroup_consume_rate_messages_per_second', { cluster: 'local', group });
-    const produceRate = metricValue(text, 'lagpilot_topic_produce_rate_messages_per_second', { cluster: 'local', topic });
+    const capacity = labelledSampleValue(text, 'lagpilot_consumer_capacity_messages_per_second', { target: 'slow', origin: 'measured' });
+    const consumeRate = labelledSampleValue(text, 'lagpilot_consumergroup_consume_rate_messages_per_second', { cluster: 'local', group });
+    const produceRate = labelledSampleValue(text, 'lagpilot_topic_produce_rate_messages_per_second', { cluster: 'local', topic });
     expect(capacity, `learned capacity; series:\n${ours}`).to.not.equal(undefined);
     // The handler's 20 ms is a floor: fetches, commits and timers make the real rate somewhat lower.
     expect(capacity, 'capacity per member').to.be.within(perMember * 0.5, perMember * 1.1);

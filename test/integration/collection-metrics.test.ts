@@ -11,17 +11,9 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { PrometheusDetails } from '../env/services/prometheus.ts';
+import { labelledSampleValue } from './daemon-process.ts';
 
 const { Kafka, logLevel } = kafkajs;
-
-function metricValue(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (!Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) continue;
-    return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
 
 describe('daemon collection and /metrics export', function () {
   const topic = `lagpilot-it-collect-${randomUUID().slice(0, 8)}`;
@@ -115,28 +107,28 @@ targets:
     daemon = await startDaemon({ config: parsed.config, logger: createLogger({ level: 'error' }), version: 'test' });
 
     const groupLabels = { target: 'orders', cluster: 'local', group };
-    const first = await scrapeUntil('group lag of 15', (text) => metricValue(text, 'lagpilot_consumergroup_lag_messages', groupLabels) === 15);
-    expect(metricValue(first, 'lagpilot_consumergroup_partition_lag_messages', { ...groupLabels, topic, partition: '0' })).to.equal(5);
-    expect(metricValue(first, 'lagpilot_consumergroup_partition_lag_messages', { ...groupLabels, topic, partition: '1' })).to.equal(0);
-    expect(metricValue(first, 'lagpilot_consumergroup_partition_lag_messages', { ...groupLabels, topic, partition: '2' })).to.equal(10);
-    expect(metricValue(first, 'lagpilot_consumergroup_lag_seconds', groupLabels)).to.be.greaterThan(0);
-    expect(metricValue(first, 'lagpilot_kafka_brokers_online', { cluster: 'local' })).to.equal(1);
-    expect(metricValue(first, 'lagpilot_kafka_partitions_offline', { cluster: 'local' })).to.equal(0);
-    expect(metricValue(first, 'lagpilot_kafka_broker_leaders', { cluster: 'local', broker: '1' })).to.be.at.least(3);
-    expect(metricValue(first, 'lagpilot_collector_duration_seconds_count', { collector: 'kafka-lag' })).to.be.at.least(1);
-    expect(metricValue(first, 'lagpilot_collector_duration_seconds_count', { collector: 'broker-health' })).to.be.at.least(1);
-    expect(metricValue(first, 'lagpilot_collector_errors_total', { collector: 'prometheus', code: 'QUERY_FAILED' })).to.be.at.least(1);
-    expect(metricValue(first, 'lagpilot_target_collection_errors', { target: 'orders', collector: 'prometheus', code: 'QUERY_FAILED' })).to.equal(1);
-    expect(metricValue(first, 'lagpilot_target_collection_partial', { target: 'orders' })).to.equal(1);
-    const statuses = ['OK', 'WARN', 'STALL', 'STOP', 'REWIND', 'UNKNOWN'].map((status) => metricValue(first, 'lagpilot_consumergroup_status', { ...groupLabels, status }));
+    const first = await scrapeUntil('group lag of 15', (text) => labelledSampleValue(text, 'lagpilot_consumergroup_lag_messages', groupLabels) === 15);
+    expect(labelledSampleValue(first, 'lagpilot_consumergroup_partition_lag_messages', { ...groupLabels, topic, partition: '0' })).to.equal(5);
+    expect(labelledSampleValue(first, 'lagpilot_consumergroup_partition_lag_messages', { ...groupLabels, topic, partition: '1' })).to.equal(0);
+    expect(labelledSampleValue(first, 'lagpilot_consumergroup_partition_lag_messages', { ...groupLabels, topic, partition: '2' })).to.equal(10);
+    expect(labelledSampleValue(first, 'lagpilot_consumergroup_lag_seconds', groupLabels)).to.be.greaterThan(0);
+    expect(labelledSampleValue(first, 'lagpilot_kafka_brokers_online', { cluster: 'local' })).to.equal(1);
+    expect(labelledSampleValue(first, 'lagpilot_kafka_partitions_offline', { cluster: 'local' })).to.equal(0);
+    expect(labelledSampleValue(first, 'lagpilot_kafka_broker_leaders', { cluster: 'local', broker: '1' })).to.be.at.least(3);
+    expect(labelledSampleValue(first, 'lagpilot_collector_duration_seconds_count', { collector: 'kafka-lag' })).to.be.at.least(1);
+    expect(labelledSampleValue(first, 'lagpilot_collector_duration_seconds_count', { collector: 'broker-health' })).to.be.at.least(1);
+    expect(labelledSampleValue(first, 'lagpilot_collector_errors_total', { collector: 'prometheus', code: 'QUERY_FAILED' })).to.be.at.least(1);
+    expect(labelledSampleValue(first, 'lagpilot_target_collection_errors', { target: 'orders', collector: 'prometheus', code: 'QUERY_FAILED' })).to.equal(1);
+    expect(labelledSampleValue(first, 'lagpilot_target_collection_partial', { target: 'orders' })).to.equal(1);
+    const statuses = ['OK', 'WARN', 'STALL', 'STOP', 'REWIND', 'UNKNOWN'].map((status) => labelledSampleValue(first, 'lagpilot_consumergroup_status', { ...groupLabels, status }));
     expect(statuses.filter((value) => value === 1), 'exactly one current status').to.have.length(1);
 
     // New messages between evaluations show as a produce rate; nothing consumes, so no consume rate above 0.
     await produce(60);
     const later = await scrapeUntil(
       'a produce rate and a lag of 75',
-      (text) => (metricValue(text, 'lagpilot_topic_produce_rate_messages_per_second', { cluster: 'local', topic }) ?? 0) > 0 && metricValue(text, 'lagpilot_consumergroup_lag_messages', groupLabels) === 75,
+      (text) => (labelledSampleValue(text, 'lagpilot_topic_produce_rate_messages_per_second', { cluster: 'local', topic }) ?? 0) > 0 && labelledSampleValue(text, 'lagpilot_consumergroup_lag_messages', groupLabels) === 75,
     );
-    expect(metricValue(later, 'lagpilot_consumergroup_consume_rate_messages_per_second', { cluster: 'local', group })).to.equal(0);
+    expect(labelledSampleValue(later, 'lagpilot_consumergroup_consume_rate_messages_per_second', { cluster: 'local', group })).to.equal(0);
   });
 });

@@ -76,6 +76,19 @@ export function sampleValue(metricsText: string, nameWithLabels: string): number
   return undefined;
 }
 
+/**
+ * Value of the first sample of `name` that carries every one of `labels` (others may be there
+ * too), e.g. labelledSampleValue(text, 'lagpilot_kafka_brokers_online', { cluster: 'local' }).
+ */
+export function labelledSampleValue(metricsText: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of metricsText.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (!Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
 /** Sum of every sample of a metric, whatever its labels. */
 export function sampleSum(metricsText: string, name: string): number {
   let sum = 0;
