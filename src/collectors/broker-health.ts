@@ -9,8 +9,8 @@
 // (see discoveredTopics); configure `topics` when that matters.
 import { z } from 'zod';
 import type { KafkaAdminPort, LogDirDescription, TopicDescription } from '../kafka/admin-port.ts';
-import { KafkaAdminError } from '../kafka/errors.ts';
-import type { CollectionContext, CollectionError, CollectionErrorCode, CollectionResult, Collector, Sample, SampleUnit } from './collector.ts';
+import type { CollectionContext, CollectionError, CollectionResult, Collector, Sample, SampleUnit } from './collector.ts';
+import { collectionCodeForKafkaError } from './kafka-error-codes.ts';
 
 export const brokerHealthSource = 'broker-health';
 
@@ -36,22 +36,6 @@ export interface BrokerHealthTarget {
   cluster: string;
   topics?: readonly string[] | undefined;
   expectedBrokers?: number | undefined;
-}
-
-/** The collection error code for a failure of the Kafka admin port. */
-export function collectionCodeForKafkaError(error: unknown): CollectionErrorCode {
-  if (!(error instanceof KafkaAdminError)) return 'INTERNAL';
-  switch (error.code) {
-    case 'BROKER_UNREACHABLE':
-    case 'CLOSED':
-      return 'UNREACHABLE';
-    case 'TIMEOUT':
-      return 'TIMEOUT';
-    case 'UNKNOWN_TOPIC':
-      return 'UNKNOWN_TOPIC';
-    default:
-      return 'QUERY_FAILED';
-  }
 }
 
 /** Counts of one cluster's partitions, from topic metadata. */
@@ -137,7 +121,7 @@ export class BrokerHealthCollector implements Collector<BrokerHealthTarget> {
     };
     const failure = (what: string, error: unknown): void => {
       const reason = error instanceof Error ? error.message : String(error);
-      errors.push({ code: collectionCodeForKafkaError(error), source: this.source, message: `${what} of cluster ${target.cluster}: ${reason}`, labels: clusterLabels });
+      errors.push({ code: collectionCodeForKafkaError(error, 'INTERNAL'), source: this.source, message: `${what} of cluster ${target.cluster}: ${reason}`, labels: clusterLabels });
     };
 
     const [cluster, logDirs] = await Promise.allSettled([this.#admin.describeCluster(), this.#admin.describeLogDirs()]);
