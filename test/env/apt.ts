@@ -105,10 +105,24 @@ export async function ensureDebianBinaries(wanted: DebianBinary[]): Promise<Map<
   return paths;
 }
 
+/**
+ * The paths of binaries that one Debian package provides (a server and its tool, say), in the
+ * order asked, installing the package when one of them is missing.
+ */
+export async function ensurePackageBinaries<const Binaries extends readonly string[]>(
+  debianPackage: string,
+  binaries: Binaries,
+): Promise<{ -readonly [Index in keyof Binaries]: string }> {
+  const paths = await ensureDebianBinaries(binaries.map((binary) => ({ binary, debianPackage })));
+  return binaries.map((binary) => {
+    const path = paths.get(binary);
+    if (path === undefined) throw new Error(`${binary} was not resolved`);
+    return path;
+  }) as { -readonly [Index in keyof Binaries]: string };
+}
+
 /** The path of one binary, installing its package when it is missing. */
 export async function ensureDebianBinary(binary: string, debianPackage: string): Promise<string> {
-  const paths = await ensureDebianBinaries([{ binary, debianPackage }]);
-  const path = paths.get(binary);
-  if (path === undefined) throw new Error(`${binary} was not resolved`);
+  const [path] = await ensurePackageBinaries(debianPackage, [binary]);
   return path;
 }

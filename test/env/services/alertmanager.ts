@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, stringify } from 'yaml';
 import { substituteEnvironment } from '../../../src/config/env-substitution.ts';
-import { ensureDebianBinaries } from '../apt.ts';
+import { ensurePackageBinaries } from '../apt.ts';
 import { withDirectoryLock } from '../lock.ts';
 import { answersReady, loopbackService, requestReload, startedRecord, type LoopbackServiceDetails } from '../loopback-service.ts';
 import { repoRoot, serviceRunDir } from '../paths.ts';
@@ -71,13 +71,7 @@ const configFile = join(runDir, 'alertmanager.yml');
 
 async function binaries(): Promise<{ alertmanager: string; amtool: string }> {
   // Debian names the server binary prometheus-alertmanager; amtool comes in the same package.
-  const paths = await ensureDebianBinaries([
-    { binary: 'prometheus-alertmanager', debianPackage: 'prometheus-alertmanager' },
-    { binary: 'amtool', debianPackage: 'prometheus-alertmanager' },
-  ]);
-  const alertmanager = paths.get('prometheus-alertmanager');
-  const amtool = paths.get('amtool');
-  if (alertmanager === undefined || amtool === undefined) throw new Error('prometheus-alertmanager or amtool was not resolved');
+  const [alertmanager, amtool] = await ensurePackageBinaries('prometheus-alertmanager', ['prometheus-alertmanager', 'amtool']);
   return { alertmanager, amtool };
 }
 

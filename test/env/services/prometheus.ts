@@ -6,7 +6,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
-import { ensureDebianBinaries } from '../apt.ts';
+import { ensurePackageBinaries } from '../apt.ts';
 import { answersReady, loopbackService, requestReload, startedRecord, type LoopbackServiceDetails } from '../loopback-service.ts';
 import { serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
@@ -49,13 +49,7 @@ const alertmanagerTargetsFile = join(discoveryDir, 'alertmanager-targets.json');
 const rulesDir = join(runDir, 'rules');
 
 async function binaries(): Promise<{ prometheus: string; promtool: string }> {
-  const paths = await ensureDebianBinaries([
-    { binary: 'prometheus', debianPackage: 'prometheus' },
-    { binary: 'promtool', debianPackage: 'prometheus' },
-  ]);
-  const prometheus = paths.get('prometheus');
-  const promtool = paths.get('promtool');
-  if (prometheus === undefined || promtool === undefined) throw new Error('prometheus or promtool was not resolved');
+  const [prometheus, promtool] = await ensurePackageBinaries('prometheus', ['prometheus', 'promtool']);
   return { prometheus, promtool };
 }
 
