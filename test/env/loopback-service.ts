@@ -1,7 +1,9 @@
 // What the services that run as one process on one loopback port (Redis, Prometheus,
 // Alertmanager) have in common: the details they record, the record of a process just started,
 // the EnvService around a start function, and for the Prometheus-style HTTP servers the
-// readiness probe and the reload call.
+// readiness probe, the reload call and config files that their own tool has checked.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { startServiceOnce } from './lock.ts';
 import { stopProcess, type StartedProcess } from './processes.ts';
 import type { EnvService, ServiceRecord } from './service.ts';
@@ -77,4 +79,21 @@ export async function requestReload(url: string, refusal: string): Promise<void>
   if (!response.ok) {
     throw new Error(`${refusal} (${response.status}): ${await response.text()}`);
   }
+}
+
+/**
+ * Puts `text` in `file` only once `check` (the server's own validator, given the path of a
+ * candidate beside the file) accepts it; a refused candidate is removed and the error reads
+ * `${invalid}: what the validator said`. The rename means the server never reads half a file.
+ */
+export async function writeCheckedFile(file: string, text: string, check: (candidate: string) => Promise<unknown>, invalid: string): Promise<void> {
+  const candidate = join(dirname(file), `.${basename(file)}.${process.pid}.candidate`);
+  writeFileSync(candidate, text);
+  try {
+    await check(candidate);
+  } catch (error) {
+    rmSync(candidate, { force: true });
+    throw new Error(`${invalid}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  renameSync(candidate, file);
 }

@@ -2,14 +2,14 @@
 // config whose receivers are lagpilot webhooks: a default one (setWebhookReceiver) and one per
 // route that a test adds for the lagpilot it started (routeAlertsToWebhook). Both rewrite the
 // config and reload it in place.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, stringify } from 'yaml';
 import { substituteEnvironment } from '../../../src/config/env-substitution.ts';
 import { ensurePackageBinaries } from '../apt.ts';
 import { withDirectoryLock } from '../lock.ts';
-import { answersReady, loopbackService, requestReload, startedRecord, type LoopbackServiceDetails } from '../loopback-service.ts';
+import { answersReady, loopbackService, requestReload, startedRecord, writeCheckedFile, type LoopbackServiceDetails } from '../loopback-service.ts';
 import { repoRoot, serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import { runToCompletion, startDetached, waitUntilHealthy } from '../processes.ts';
@@ -151,16 +151,10 @@ async function withConfigLock<T>(action: () => Promise<T>): Promise<T> {
 /** Writes the config from the default URL and the routes, after amtool accepts it. */
 async function writeConfig(): Promise<void> {
   const defaultUrl = existsSync(defaultReceiverFile) ? readFileSync(defaultReceiverFile, 'utf8').trim() : await defaultWebhookUrl();
-  const candidate = join(runDir, `.alertmanager.yml.${process.pid}.candidate`);
-  writeFileSync(candidate, stringify(alertmanagerConfig(defaultUrl, readRoutes())));
-  try {
+  await writeCheckedFile(configFile, stringify(alertmanagerConfig(defaultUrl, readRoutes())), async (candidate) => {
     const { amtool } = await binaries();
     await runToCompletion(amtool, ['check-config', candidate], { timeoutMs: 30_000 });
-  } catch (error) {
-    rmSync(candidate, { force: true });
-    throw new Error(`the generated Alertmanager config is invalid: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  renameSync(candidate, configFile);
+  }, 'the generated Alertmanager config is invalid');
 }
 
 async function reload(details: AlertmanagerDetails): Promise<void> {

@@ -7,7 +7,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import { ensurePackageBinaries } from '../apt.ts';
-import { answersReady, loopbackService, requestReload, startedRecord, type LoopbackServiceDetails } from '../loopback-service.ts';
+import { answersReady, loopbackService, requestReload, startedRecord, writeCheckedFile, type LoopbackServiceDetails } from '../loopback-service.ts';
 import { serviceRunDir } from '../paths.ts';
 import { freeLoopbackPort } from '../ports.ts';
 import { runToCompletion, startDetached, waitUntilHealthy } from '../processes.ts';
@@ -123,17 +123,12 @@ export async function reloadPrometheus(details: PrometheusDetails): Promise<void
 export async function writeRuleFile(details: PrometheusDetails, name: string, rulesYaml: string): Promise<string> {
   if (!/^[\w-]+$/.test(name)) throw new Error(`rule file name "${name}" may hold only letters, digits, _ and -`);
   mkdirSync(details.rulesDir, { recursive: true });
-  const candidate = join(details.rulesDir, `.${name}.${process.pid}.candidate`);
-  writeFileSync(candidate, rulesYaml);
-  try {
+  const file = join(details.rulesDir, `${name}.yml`);
+  // The candidate's name does not end in .yml, so the rule_files glob never picks it up.
+  await writeCheckedFile(file, rulesYaml, async (candidate) => {
     const { promtool } = await binaries();
     await runToCompletion(promtool, ['check', 'rules', candidate], { timeoutMs: 30_000 });
-  } catch (error) {
-    rmSync(candidate, { force: true });
-    throw new Error(`rule file ${name}.yml is invalid: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const file = join(details.rulesDir, `${name}.yml`);
-  renameSync(candidate, file);
+  }, `rule file ${name}.yml is invalid`);
   await reloadPrometheus(details);
   return file;
 }
