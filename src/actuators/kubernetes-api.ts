@@ -7,6 +7,7 @@ import {
   Observable,
   type ConfigurationOptions,
   type CoreV1Api,
+  type KubeConfig,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -133,6 +134,20 @@ export async function createWorkloadEvent(
       options,
     ),
   );
+}
+
+/**
+ * The namespace of the workload: the configured one, or else that of the kubeconfig's current
+ * context (in cluster: the pod's own namespace file).
+ */
+export function workloadNamespace(workload: { kind: string; name: string; namespace?: string | undefined }, kubeConfig: KubeConfig): string {
+  const namespace = workload.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
+  if (namespace === undefined || namespace === '') {
+    throw new Error(
+      `${workload.kind} ${workload.name}: no namespace: set workload.namespace (the kubeconfig context and the in-cluster namespace file name none)`,
+    );
+  }
+  return namespace.trim();
 }
 
 /** The apiserver's own dry run: admission, validation and RBAC run, nothing is stored. */

@@ -18,7 +18,7 @@ import {
 import type { KubernetesScaleActuatorConfig } from '../config/schema/actuators.ts';
 import { describeError, reasonCodes } from './actuator.ts';
 import type { ActuationRequest, ActuationResult, ActuationTarget, Actuator, ActuatorState } from './actuator.ts';
-import { callApiserver, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError } from './kubernetes-api.ts';
+import { callApiserver, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError, workloadNamespace } from './kubernetes-api.ts';
 
 export const pausedAnnotation = 'lagpilot.io/paused';
 export const lastDecisionAnnotation = 'lagpilot.io/last-decision';
@@ -72,13 +72,7 @@ export class KubernetesScaleActuator implements Actuator {
     this.config = config;
     this.dryRun = config.dryRun;
     const kubeConfig = options.kubeConfig ?? loadKubeConfig(config.auth);
-    const namespace = config.workload.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
-    if (namespace === undefined || namespace === '') {
-      throw new Error(
-        `${config.workload.kind} ${config.workload.name}: no namespace: set workload.namespace (the kubeconfig context and the in-cluster namespace file name none)`,
-      );
-    }
-    this.namespace = namespace.trim();
+    this.namespace = workloadNamespace(config.workload, kubeConfig);
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.customObjects = kubeConfig.makeApiClient(CustomObjectsApi);

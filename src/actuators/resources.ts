@@ -25,7 +25,7 @@ import { MemoryStateStore } from '../state/memory-store.ts';
 import type { StateStore } from '../state/store.ts';
 import { describeError, reasonCodes } from './actuator.ts';
 import type { ActuationRequest, ActuationResult, Actuator, ActuatorState } from './actuator.ts';
-import { callApiserver, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError } from './kubernetes-api.ts';
+import { callApiserver, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError, workloadNamespace } from './kubernetes-api.ts';
 import { loadKubeConfig, pausedAnnotation } from './kubernetes-scale.ts';
 import { formatQuantity, parseQuantity, recommend, type Recommendation, type ResourceKind } from './resource-recommender.ts';
 
@@ -110,11 +110,7 @@ export class ResourcesActuator implements Actuator {
     this.config = config;
     this.dryRun = config.dryRun;
     const kubeConfig = options.kubeConfig ?? loadKubeConfig(config.auth);
-    const namespace = config.workload.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
-    if (namespace === undefined || namespace === '') {
-      throw new Error(`${config.workload.kind} ${config.workload.name}: no namespace: set workload.namespace (the kubeconfig context and the in-cluster namespace file name none)`);
-    }
-    this.namespace = namespace.trim();
+    this.namespace = workloadNamespace(config.workload, kubeConfig);
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.store = options.stateStore ?? new MemoryStateStore();
