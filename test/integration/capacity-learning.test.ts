@@ -11,6 +11,7 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import { labelledSampleValue } from './daemon-process.ts';
+import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
 const handlingMs = 20;
@@ -30,13 +31,9 @@ describe('throughput and capacity learned from a saturated consumer', function (
     this.timeout(120_000);
     kafka = await ensureService<KafkaDetails>('kafka');
     client = new Kafka({ clientId: 'lagpilot-capacity-test', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
-    const admin = client.admin();
-    await admin.connect();
-    try {
+    await withKafkaAdmin(client, async (admin) => {
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
-    } finally {
-      await admin.disconnect();
-    }
+    });
   });
 
   after(async function () {
@@ -46,14 +43,7 @@ describe('throughput and capacity learned from a saturated consumer', function (
     await producer?.disconnect();
     await consumer?.disconnect();
     await daemon?.stop();
-    const admin = client.admin();
-    await admin.connect();
-    try {
-      await admin.deleteGroups([group]).catch(() => undefined);
-      await admin.deleteTopics({ topics: [topic] });
-    } finally {
-      await admin.disconnect();
-    }
+    await deleteGroupAndTopic(client, group, topic);
   });
 
   it('measures the consume rate and learns the capacity while the backlog grows', async function () {

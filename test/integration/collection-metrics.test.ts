@@ -12,6 +12,7 @@ import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { PrometheusDetails } from '../env/services/prometheus.ts';
 import { labelledSampleValue } from './daemon-process.ts';
+import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -27,28 +28,17 @@ describe('daemon collection and /metrics export', function () {
     this.timeout(180_000);
     [kafka, prometheus] = await Promise.all([ensureService<KafkaDetails>('kafka'), ensureService<PrometheusDetails>('prometheus')]);
     client = new Kafka({ clientId: 'lagpilot-collect-test', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
-    const admin = client.admin();
-    await admin.connect();
-    try {
+    await withKafkaAdmin(client, async (admin) => {
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
       await produce(30);
       // Committed 5, 10 and 0 of 10 each: lag 5 + 0 + 10 = 15.
       await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '10' }, { partition: 2, offset: '0' }] });
-    } finally {
-      await admin.disconnect();
-    }
+    });
   });
 
   after(async function () {
     await daemon?.stop();
-    const admin = client.admin();
-    await admin.connect();
-    try {
-      await admin.deleteGroups([group]).catch(() => undefined);
-      await admin.deleteTopics({ topics: [topic] });
-    } finally {
-      await admin.disconnect();
-    }
+    await deleteGroupAndTopic(client, group, topic);
   });
 
   async function produce(count: number): Promise<void> {
