@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { cronMatches, lastStartWithin, parseCron } from './cron.ts';
+import { parse as nodeCronParse, validate as nodeCronValidate } from 'node-cron';
 
 const at = (iso: string): number => Date.parse(iso) / 1000;
 
@@ -37,5 +38,47 @@ describe('cron matcher', () => {
     expect(() => parseCron('0 25 * * *')).to.throw(/"25" is not a valid hour/);
     expect(() => parseCron('*/0 * * * *')).to.throw(/bad step/);
     expect(() => parseCron('0 9 * * fri-mon')).to.throw(/runs backwards/);
+  });
+});
+
+// lagpilot keeps its own matcher because policies are pure (they take the time as input and
+// never schedule timers), while node-cron's matching lives in scheduled tasks on the wall
+// clock. node-cron's parser is still the reference for what the syntax means: the same
+// expression must expand to the same values in both.
+describe('parseCron against node-cron, the reference for the syntax', () => {
+  const expressions = [
+    '*/15 9-17 * * mon-fri',
+    '0 8 1 jan,jul *',
+    '30 */2 * * 0',
+    '5 4 * * 7',
+    '0 0 9 * * 1-5',
+    '0 22 * * 1-5',
+    '10-40/10 * 1,15 * *',
+    '*/20 0-6 * * sat,sun',
+  ];
+  for (const expression of expressions) {
+    it(`expands "${expression}" as node-cron does`, () => {
+      const parsed = nodeCronParse(expression);
+      const numbers = (values: (number | string)[]): number[] => values.map(Number).sort((a, b) => a - b);
+      const reference = {
+        second: numbers(parsed.second), minute: numbers(parsed.minute), hour: numbers(parsed.hour),
+        dayOfMonth: numbers(parsed.dayOfMonth), month: numbers(parsed.month), dayOfWeek: numbers(parsed.dayOfWeek),
+      };
+      const ours = parseCron(expression);
+      const sorted = (values: Iterable<number>): number[] => [...values].sort((a, b) => a - b);
+      const sevenAsSunday = (values: Iterable<number>): number[] => sorted(new Set([...values].map((day) => (day === 7 ? 0 : day))));
+      expect(sorted(ours.seconds)).to.deep.equal(reference.second);
+      expect(sorted(ours.minutes)).to.deep.equal(reference.minute);
+      expect(sorted(ours.hours)).to.deep.equal(reference.hour);
+      expect(sorted(ours.daysOfMonth)).to.deep.equal(reference.dayOfMonth);
+      expect(sorted(ours.months)).to.deep.equal(reference.month);
+      expect(sevenAsSunday(ours.daysOfWeek)).to.deep.equal(reference.dayOfWeek);
+    });
+  }
+  it('refuses what node-cron refuses', () => {
+    for (const expression of ['61 * * * *', '* 24 * * *', 'bogus', '* * 32 * *']) {
+      expect(nodeCronValidate(expression), expression).to.equal(false);
+      expect(() => parseCron(expression), expression).to.throw();
+    }
   });
 });
