@@ -32,7 +32,7 @@ import {
   type TopicDescription,
   type TopicPartition,
 } from '../kafka/admin-port.ts';
-import { KafkaAdminError } from '../kafka/errors.ts';
+import { collectionCodeForKafkaError } from './kafka-error-codes.ts';
 
 export const kafkaLagSource = 'kafka-lag';
 
@@ -138,18 +138,7 @@ function partitionKey(topic: string, partition: number): string {
 }
 
 function collectionCode(error: unknown): CollectionErrorCode {
-  if (!(error instanceof KafkaAdminError)) return 'QUERY_FAILED';
-  switch (error.code) {
-    case 'BROKER_UNREACHABLE':
-    case 'CLOSED':
-      return 'UNREACHABLE';
-    case 'TIMEOUT':
-      return 'TIMEOUT';
-    case 'UNKNOWN_TOPIC':
-      return 'UNKNOWN_TOPIC';
-    default:
-      return 'QUERY_FAILED';
-  }
+  return collectionCodeForKafkaError(error, 'QUERY_FAILED');
 }
 
 function reasonOf(error: unknown): string {
