@@ -101,6 +101,25 @@ describe('GET /api/decisions', () => {
     expect((await get(server.port, '/api/decisions?target=orders', 'POST')).status).to.equal(405);
   });
 
+  it('answers 503 naming the cause when the journal cannot be read', async () => {
+    const unreadable = new MemoryStateStore();
+    unreadable.recentDecisions = () => Promise.reject(new Error("Stream isn't writeable and enableOfflineQueue options is false"));
+    const failing = await startHttpServer({
+      host: '127.0.0.1', port: 0, maxBodyBytes: 4096, registry: createMetricsRegistry('9.9.9'), readiness: new ReadinessChecks(),
+      alertmanagerWebhook: new AlertmanagerWebhook(createMetricsRegistry('9.9.9'), silentLogger),
+      decisions: { store: unreadable, targets: ['orders'] }, logger: silentLogger,
+    });
+    try {
+      const reply = await get(failing.port, '/api/decisions?target=orders');
+      expect(reply.status).to.equal(503);
+      expect(JSON.parse(reply.body)).to.deep.equal({
+        error: "the decision journal could not be read: Stream isn't writeable and enableOfflineQueue options is false",
+      });
+    } finally {
+      await failing.close(1000);
+    }
+  });
+
   it('answers 503 in a process without a journal', async () => {
     const bare = await startServer(false, store);
     try {

@@ -23,7 +23,7 @@ export interface DecisionsAnswer {
 
 export type DecisionsReply =
   | { status: 200; body: DecisionsAnswer }
-  | { status: 400; body: { error: string } };
+  | { status: 400 | 503; body: { error: string } };
 
 export async function queryDecisions(query: URLSearchParams, source: DecisionsSource): Promise<DecisionsReply> {
   const target = query.get('target');
@@ -38,6 +38,13 @@ export async function queryDecisions(query: URLSearchParams, source: DecisionsSo
       return { status: 400, body: { error: `the limit parameter must be a whole number from 1 to ${maxDecisionLimit}, got ${JSON.stringify(limitText)}` } };
     }
   }
-  const decisions = await source.store.recentDecisions(target, limit);
+  let decisions: Decision[];
+  try {
+    decisions = await source.store.recentDecisions(target, limit);
+  } catch (error) {
+    // The journal's store (Redis) is down or not yet connected: a condition to retry, not a bug.
+    const cause = error instanceof Error ? error.message : String(error);
+    return { status: 503, body: { error: `the decision journal could not be read: ${cause}` } };
+  }
   return { status: 200, body: { target, configured: source.targets.includes(target), limit, decisions } };
 }

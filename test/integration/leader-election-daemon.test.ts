@@ -117,8 +117,14 @@ describe('leader election in lagpilot run (two real daemons)', function () {
     } finally {
       client.disconnect();
     }
-    const answer = await fetch(`${daemon.url}/api/decisions?target=orders&limit=5`);
-    expect(answer.status).to.equal(200);
+    // The daemon's Redis client may still be connecting (the endpoint answers 503 until then).
+    let answer = await fetch(`${daemon.url}/api/decisions?target=orders&limit=5`);
+    for (let attempt = 0; answer.status === 503 && attempt < 50; attempt += 1) {
+      await sleep(100);
+      answer = await fetch(`${daemon.url}/api/decisions?target=orders&limit=5`);
+    }
+    const failures = daemon.logLines.filter((line) => line.message === 'request failed');
+    expect(answer.status, `GET /api/decisions: ${await answer.clone().text()} ${JSON.stringify(failures)}`).to.equal(200);
     // The daemon journals its own decisions for the target too; the one another replica wrote
     // must be among them, exactly as written.
     const body = (await answer.json()) as { target: string; configured: boolean; limit: number; decisions: Decision[] };
