@@ -23,6 +23,7 @@ import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { RedisDetails } from '../env/services/redis.ts';
 import { describeConsumerGroupOffsets } from './kafka-tools.ts';
+import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -100,13 +101,9 @@ describe('end to end: consumer workers scaled on real Kafka lag', function () {
     this.timeout(180_000);
     [kafka, redis] = await Promise.all([ensureService<KafkaDetails>('kafka'), ensureService<RedisDetails>('redis')]);
     client = new Kafka({ clientId: 'lagpilot-e2e', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
-    const admin = client.admin();
-    await admin.connect();
-    try {
-      expect(await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
-    } finally {
-      await admin.disconnect();
-    }
+    const created = await withKafkaAdmin(client, (admin) =>
+      admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true }));
+    expect(created).to.equal(true);
   });
 
   after(async function () {
@@ -121,14 +118,7 @@ describe('end to end: consumer workers scaled on real Kafka lag', function () {
     } finally {
       keys.disconnect();
     }
-    const admin = client.admin();
-    await admin.connect();
-    try {
-      await admin.deleteGroups([group]).catch(() => undefined);
-      await admin.deleteTopics({ topics: [topic] });
-    } finally {
-      await admin.disconnect();
-    }
+    await deleteGroupAndTopic(client, group, topic);
   });
 
   async function journal(): Promise<Decision[]> {

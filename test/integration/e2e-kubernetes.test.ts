@@ -19,6 +19,7 @@ import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { KubeDetails } from '../env/services/kube.ts';
 import { adminKubeConfig, uniqueName } from './kube-helpers.ts';
+import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -72,14 +73,7 @@ describe('end to end: a Deployment on the real kube-apiserver scaled on real Kaf
     this.timeout(60_000);
     await daemon?.stop();
     await adminKubeConfig(kube).makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(() => undefined);
-    const admin = client.admin();
-    await admin.connect();
-    try {
-      await admin.deleteGroups([group]).catch(() => undefined);
-      await admin.deleteTopics({ topics: [topic] });
-    } finally {
-      await admin.disconnect();
-    }
+    await deleteGroupAndTopic(client, group, topic);
   });
 
   async function scale(): Promise<number> {
@@ -148,13 +142,7 @@ targets:
     expect(object.metadata?.annotations?.[lastDecisionAnnotation], 'why lagpilot scaled, recorded on the workload').to.be.a('string').and.to.contain('LagAboveTarget');
 
     // The consumers caught up: the group commits the end of the log.
-    const admin = client.admin();
-    await admin.connect();
-    try {
-      await admin.resetOffsets({ groupId: group, topic, earliest: false });
-    } finally {
-      await admin.disconnect();
-    }
+    await withKafkaAdmin(client, (admin) => admin.resetOffsets({ groupId: group, topic, earliest: false }));
     await waitForScale('scale-in after the lag cleared', (replicas) => replicas === 1, 40_000);
 
     const decisions = await journal();
