@@ -14,7 +14,7 @@ import { KafkaLagCollector, type LagTarget, type SweepReport } from '../src/coll
 import { totalRequests, type RequestCounts } from '../src/kafka/admin-port.ts';
 import { PlatformaticKafkaAdmin } from '../src/kafka/platformatic-admin.ts';
 import { installKafka } from '../test/env/kafka/install.ts';
-import { brokerServes, formatNode, isKafkaNodeProcess, randomClusterId, startNodeProcess, stopNodeProcess, type KafkaNodeSpec } from '../test/env/kafka/nodes.ts';
+import { brokerServes, formatNode, isKafkaNodeProcess, randomClusterId, singleReplicaSettings, startNodeProcess, stopNodeProcess, type KafkaNodeSpec } from '../test/env/kafka/nodes.ts';
 import { runRoot } from '../test/env/paths.ts';
 import { freeLoopbackPorts } from '../test/env/ports.ts';
 
@@ -86,12 +86,7 @@ async function ensureBenchCluster(): Promise<BenchCluster> {
     if (controllerPort === undefined || ports.length !== nodeIds.length) throw new Error('no free loopback ports for the bench cluster');
     cluster = { ports, controllerPort, clusterId: randomClusterId() };
     const settings = {
-      'offsets.topic.replication.factor': 1,
-      'transaction.state.log.replication.factor': 1,
-      'transaction.state.log.min.isr': 1,
-      'share.coordinator.state.topic.replication.factor': 1,
-      'share.coordinator.state.topic.min.isr': 1,
-      'min.insync.replicas': 1,
+      ...singleReplicaSettings,
       'default.replication.factor': 1,
       // Records are produced once with recent timestamps and must outlive many runs.
       'log.retention.hours': -1,

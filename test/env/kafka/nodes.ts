@@ -253,3 +253,13 @@ export async function clusterServes(bootstrap: string[], clusterId: string, brok
   const view = await describeCluster(bootstrap);
   return view.clusterId === clusterId && brokerIds.every((id) => view.brokerIds.includes(id));
 }
+
+/** Broker settings for a cluster of one: every internal topic with one replica and min ISR 1. */
+export const singleReplicaSettings = {
+  'offsets.topic.replication.factor': 1,
+  'transaction.state.log.replication.factor': 1,
+  'transaction.state.log.min.isr': 1,
+  'share.coordinator.state.topic.replication.factor': 1,
+  'share.coordinator.state.topic.min.isr': 1,
+  'min.insync.replicas': 1,
+} as const;

@@ -14,6 +14,7 @@ import {
   formatNode,
   isKafkaNodeProcess,
   randomClusterId,
+  singleReplicaSettings,
   startNodeProcess,
   stopNodeProcess,
   type KafkaNodeSpec,
@@ -81,14 +82,7 @@ export async function startSingleNodeKafka(runDir: string): Promise<KafkaDetails
     brokerPort: port,
     controllerPort,
     quorumVoters: `${nodeId}@127.0.0.1:${controllerPort}`,
-    settings: {
-      'offsets.topic.replication.factor': 1,
-      'transaction.state.log.replication.factor': 1,
-      'transaction.state.log.min.isr': 1,
-      'share.coordinator.state.topic.replication.factor': 1,
-      'share.coordinator.state.topic.min.isr': 1,
-      'min.insync.replicas': 1,
-    },
+    settings: singleReplicaSettings,
     controllerSettings: { 'default.replication.factor': 1 },
   };
   const clusterId = randomClusterId();
