@@ -17,6 +17,13 @@ export interface DaemonOptions {
   /** Time allowed from spawn until /healthz answers 200. */
   startTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * What this Node runs before `run --config FILE`: Node flags and the entry file. By default
+   * the TypeScript sources (src/cli.ts); e.g. ['--max-old-space-size=64', 'dist/lagpilot.mjs'].
+   */
+  entryArgs?: string[];
+  /** The daemon's working directory; the repository by default. */
+  cwd?: string;
 }
 
 export interface DaemonExit {
@@ -109,13 +116,14 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<DaemonPr
   const configFile = join(workDir, 'lagpilot.yaml');
   writeFileSync(configFile, stringify({ ...options.config, server: { host, port } }));
 
-  const child: ChildProcess = spawn(process.execPath, [cliPath, 'run', '--config', configFile], {
-    cwd: repoRoot,
+  const entryArgs = options.entryArgs ?? [cliPath];
+  const child: ChildProcess = spawn(process.execPath, [...entryArgs, 'run', '--config', configFile], {
+    cwd: options.cwd ?? repoRoot,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not spawn ${process.execPath} ${cliPath}`);
+  if (pid === undefined) throw new Error(`could not spawn ${process.execPath} ${entryArgs.join(' ')}`);
 
   const logLines: DaemonLogLine[] = [];
   let stderrText = '';

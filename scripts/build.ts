@@ -1,0 +1,90 @@
+// The production bundle: dist/lagpilot.mjs (and its source map), one ESM file holding lagpilot
+// and every runtime dependency, so the image ships no node_modules and Node 24 parses plain
+// JavaScript instead of stripping types from hundreds of .ts files at each start.
+//
+//   node scripts/build.ts [--outdir dist] [--metafile]
+//
+// `--metafile` also writes dist/meta.json (what each package adds to the bundle).
+import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build, type BuildOptions } from 'esbuild';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export const bundleFileName = 'lagpilot.mjs';
+
+/**
+ * Packages that load a file beside their own code at run time, replaced by a variant that
+ * carries it inline. @platformatic/wasm-utils (LZ4, Snappy, CRC32C for the Kafka client) reads
+ * dist/native.wasm relative to its own module, which a bundle no longer has; its "bundled"
+ * export holds the same WebAssembly as base64.
+ */
+const selfContainedVariants: Record<string, string> = {
+  '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled',
+};
+
+/**
+ * Optional native packages that dependencies try inside try/catch and do without: left out of
+ * the bundle, so the require fails at run time and the dependency takes its JavaScript path.
+ * @node-rs/crc32: @platformatic/kafka falls back to the WebAssembly CRC32C.
+ * bufferutil, utf-8-validate: ws (under the Kubernetes client) falls back to plain JS.
+ */
+const optionalNativePackages = ['@node-rs/crc32', 'bufferutil', 'utf-8-validate'];
+
+// The CommonJS dependencies (commander, winston, ioredis, ...) call require() for Node's own
+// modules; an ESM bundle has no require of its own, so it gets one bound to the bundle's URL.
+// __filename and __dirname answer the same way for the few that read them.
+const commonJsShims = [
+  "import { createRequire as lagpilotCreateRequire } from 'node:module';",
+  "import { fileURLToPath as lagpilotFileURLToPath } from 'node:url';",
+  "import { dirname as lagpilotDirname } from 'node:path';",
+  'const require = lagpilotCreateRequire(import.meta.url);',
+  'const __filename = lagpilotFileURLToPath(import.meta.url);',
+  'const __dirname = lagpilotDirname(__filename);',
+].join('\n');
+
+export function bundleOptions(outdir: string): BuildOptions {
+  return {
+    absWorkingDir: repoRoot,
+    entryPoints: { lagpilot: join(repoRoot, 'src', 'cli.ts') },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    sourcemap: 'linked',
+    // Stack traces in logs point at src/ through the map (node --enable-source-maps).
+    sourcesContent: true,
+    // Licence notices of the bundled packages stay with the code they cover.
+    legalComments: 'eof',
+    alias: selfContainedVariants,
+    external: optionalNativePackages,
+    banner: { js: commonJsShims },
+    logLevel: 'warning',
+  };
+}
+
+export interface BuildResult {
+  bundlePath: string;
+  bytes: number;
+  millis: number;
+}
+
+export async function buildBundle(outdir = join(repoRoot, 'dist'), writeMetafile = false): Promise<BuildResult> {
+  const startedAt = performance.now();
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({ ...bundleOptions(outdir), metafile: writeMetafile });
+  if (result.errors.length > 0) throw new Error(`the bundle did not build: ${result.errors.map((error) => error.text).join('; ')}`);
+  if (writeMetafile) writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+  const bundlePath = join(outdir, bundleFileName);
+  return { bundlePath, bytes: statSync(bundlePath).size, millis: performance.now() - startedAt };
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { outdir: { type: 'string' }, metafile: { type: 'boolean', default: false } } });
+  const built = await buildBundle(values.outdir === undefined ? undefined : resolve(values.outdir), values.metafile);
+  console.log(`${relative(process.cwd(), built.bundlePath)}: ${(built.bytes / 1024 / 1024).toFixed(1)} MiB in ${(built.millis / 1000).toFixed(1)} s`);
+}
