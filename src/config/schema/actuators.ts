@@ -44,12 +44,12 @@ const kubernetesWorkloadSchema = z
 const kubernetesAuthSchema = z
   .discriminatedUnion('from', [
     z.strictObject({
-      from: z.literal('kubeconfig'),
+      from: z.literal('kubeconfig').describe('A kubeconfig file: a workstation\'s, or one mounted into the pod.'),
       path: z.string().min(1).optional().describe('Kubeconfig file; $KUBECONFIG or ~/.kube/config when unset.'),
       context: z.string().min(1).optional().describe('Context to use; the current context when unset.'),
     }),
     z.strictObject({
-      from: z.literal('inCluster'),
+      from: z.literal('inCluster').describe('The pod\'s service account: its token, CA and the apiserver address from the pod\'s environment.'),
       pathPrefix: z.string().optional().describe('Prefix of the service-account files (for tests); none in a pod.'),
     }),
   ])
