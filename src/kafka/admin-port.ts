@@ -161,6 +161,17 @@ export interface OngoingReassignment extends TopicPartition {
   removingReplicas: number[];
 }
 
+/** Changes to one resource's dynamic configs: entries to set and entries to remove (back to their defaults). */
+export interface ConfigChange extends ConfigResource {
+  set?: Record<string, string>;
+  delete?: string[];
+}
+
+export interface LeaderElectionResult extends TopicPartition {
+  /** null when the preferred replica now leads (or already led: ELECTION_NOT_NEEDED); else Kafka's error name and message. */
+  error: string | null;
+}
+
 /** Requests sent so far, by Kafka API name (e.g. "OffsetFetch"). */
 export type RequestCounts = Record<string, number>;
 
@@ -172,8 +183,11 @@ export interface KafkaAdminPort {
   fetchCommittedOffsets(groupIds: string[]): Promise<Map<string, CommittedOffset[]>>;
   /** Offsets of many partitions, in one ListOffsets request per leader broker. */
   listOffsets(partitions: TopicPartition[], spec: OffsetSpec): Promise<ListedOffset[]>;
-  /** Names of all topics but Kafka's internal ones, sorted: what a topic pattern is matched against. */
-  listTopics(): Promise<string[]>;
+  /**
+   * Names of all topics but Kafka's internal ones, sorted: what a topic pattern is matched against.
+   * With includeInternal, __consumer_offsets and the other internal topics too (a broker drain must see every replica).
+   */
+  listTopics(options?: { includeInternal?: boolean }): Promise<string[]>;
   /** Metadata of the named topics only. Fails with UNKNOWN_TOPIC naming any that do not exist. */
   describeTopics(topics: string[]): Promise<TopicDescription[]>;
   /**
@@ -192,6 +206,12 @@ export interface KafkaAdminPort {
   alterPartitionReassignments(reassignments: ReassignmentRequest[]): Promise<void>;
   /** Ongoing reassignments, of the named topics or of all topics. */
   listPartitionReassignments(topics?: string[]): Promise<OngoingReassignment[]>;
+  /** IncrementalAlterConfigs: a broker's changes are sent to that broker, topics' to any broker. */
+  incrementalAlterConfigs(changes: ConfigChange[]): Promise<void>;
+  /** ElectLeaders (preferred): moves leadership of each partition to the first replica of its list. */
+  electPreferredLeaders(partitions: TopicPartition[]): Promise<LeaderElectionResult[]>;
+  /** UnregisterBroker (KRaft): forgets a broker that was shut down for good. */
+  unregisterBroker(nodeId: number): Promise<void>;
   /** A copy of the per-API request counters since the client was created. */
   requestCounts(): RequestCounts;
   /** Closes the one connection pool. Safe to call more than once. */

@@ -11,17 +11,20 @@ import {
   DescribeClusterEndpointTypes,
   FetchIsolationLevels,
   FindCoordinatorKeyTypes,
+  IncrementalAlterConfigOperationTypes,
   alterPartitionReassignmentsV0,
   channelsNamespace,
   consumerGroupDescribeV0,
   describeClusterV1,
   describeLogDirsV4,
   fetchV17,
+  incrementalAlterConfigsV1,
   listPartitionReassignmentsV0,
   listOffsetsV9,
   metadataV12,
   protocolAPIsById,
   protocolErrorsCodesById,
+  unregisterBrokerV0,
   type Broker,
   type ClusterMetadata,
   type Connection,
@@ -31,6 +34,7 @@ import {
 import type {
   ClusterDescription,
   CommittedOffset,
+  ConfigChange,
   ConfigResource,
   ConsumerGroupDescription,
   ConsumerGroupListing,
@@ -38,6 +42,7 @@ import type {
   FetchedRecord,
   GroupMemberDescription,
   KafkaAdminPort,
+  LeaderElectionResult,
   ListedOffset,
   LogDirDescription,
   NewTopic,
@@ -52,6 +57,7 @@ import type {
   TopicPartition,
   TopicPartitions,
 } from './admin-port.ts';
+import { electLeadersV2, preferredElection } from './elect-leaders-api.ts';
 import { KafkaAdminError, codeForKafkaError } from './errors.ts';
 import { translateError } from './platformatic-errors.ts';
 
@@ -73,6 +79,8 @@ export interface PlatformaticAdminOptions {
 const groupIdNotFound = 69;
 const unknownTopicOrPartition = 3;
 const leaderNotAvailable = 5;
+// ElectLeaders: the preferred replica already leads; nothing to do.
+const electionNotNeeded = 84;
 const listOffsetsEarliest = -2n;
 const listOffsetsLatest = -1n;
 // Bit 3 of a record batch's attributes: the broker stamped LogAppendTime into maxTimestamp.
@@ -396,9 +404,9 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
     });
   }
 
-  async listTopics(): Promise<string[]> {
+  async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {
     return this.#run('listTopics', 'all topics', async () => {
-      const names = await this.#admin.listTopics({ includeInternals: false });
+      const names = await this.#admin.listTopics({ includeInternals: options.includeInternal ?? false });
       return [...names].sort();
     });
   }
@@ -665,6 +673,73 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
           removingReplicas: p.removingReplicas,
         })),
       );
+    });
+  }
+
+  async incrementalAlterConfigs(changes: ConfigChange[]): Promise<void> {
+    const subject = changes.map((change) => `${change.kind} ${change.name}`).join(', ');
+    await this.#run('incrementalAlterConfigs', subject, async () => {
+      if (changes.length === 0) return;
+      const resourceOf = (change: ConfigChange): incrementalAlterConfigsV1.IncrementalAlterConfigsRequestResource => ({
+        resourceType: change.kind === 'topic' ? ConfigResourceTypes.TOPIC : ConfigResourceTypes.BROKER,
+        resourceName: change.name,
+        configs: [
+          ...Object.entries(change.set ?? {}).map(([name, value]) => ({ name, configOperation: IncrementalAlterConfigOperationTypes.SET, value })),
+          ...(change.delete ?? []).map((name) => ({ name, configOperation: IncrementalAlterConfigOperationTypes.DELETE })),
+        ],
+      });
+      const send = async (connection: Connection, resources: incrementalAlterConfigsV1.IncrementalAlterConfigsRequestResource[]) => {
+        const response = await incrementalAlterConfigsV1.api.async(connection, resources, false).catch((error: unknown) => {
+          const partial = (error as { response?: unknown }).response;
+          if (partial !== undefined) return partial as incrementalAlterConfigsV1.IncrementalAlterConfigsResponse;
+          throw error;
+        });
+        for (const result of response.responses) {
+          if (result.errorCode !== 0) {
+            const kind = result.resourceType === ConfigResourceTypes.TOPIC ? 'topic' : 'broker';
+            failWithKafkaError('incrementalAlterConfigs', `${kind} ${result.resourceName}`, result.errorCode, orNull(result.errorMessage));
+          }
+        }
+      };
+      // A broker's own dynamic configs are changed by sending the request to that broker.
+      const metadata = await this.#metadata([]);
+      for (const change of changes.filter((c) => c.kind === 'broker')) {
+        const broker = metadata.brokers.get(Number(change.name));
+        if (broker === undefined) throw new KafkaAdminError('BROKER_UNREACHABLE', 'incrementalAlterConfigs', `broker ${change.name} is not in the cluster's broker list`);
+        await send(await this.#connectionTo(broker), [resourceOf(change)]);
+      }
+      const topicChanges = changes.filter((c) => c.kind === 'topic');
+      if (topicChanges.length > 0) await send(await this.#anyBrokerConnection(), topicChanges.map(resourceOf));
+    });
+  }
+
+  async electPreferredLeaders(partitions: TopicPartition[]): Promise<LeaderElectionResult[]> {
+    const topicNames = [...new Set(partitions.map((p) => p.topic))];
+    return this.#run('electPreferredLeaders', `topics ${topicNames.join(', ')}`, async () => {
+      if (partitions.length === 0) return [];
+      const connection = await this.#anyBrokerConnection();
+      const response = await electLeadersV2.async(
+        connection,
+        preferredElection,
+        topicNames.map((topic) => ({ topic, partitions: partitions.filter((p) => p.topic === topic).map((p) => p.partition) })),
+        this.#requestTimeoutMs,
+      );
+      if (response.errorCode !== 0) failWithKafkaError('electPreferredLeaders', `topics ${topicNames.join(', ')}`, response.errorCode, null);
+      return response.results.flatMap((topic) =>
+        topic.partitions.map((p) => {
+          const failed = p.errorCode !== 0 && p.errorCode !== electionNotNeeded;
+          const kafkaError = protocolErrorsCodesById[p.errorCode] ?? `error code ${String(p.errorCode)}`;
+          const message = p.errorMessage === null || p.errorMessage === '' ? '' : ` (${p.errorMessage})`;
+          return { topic: topic.topic, partition: p.partitionId, error: failed ? `${kafkaError}${message}` : null };
+        }),
+      );
+    });
+  }
+
+  async unregisterBroker(nodeId: number): Promise<void> {
+    await this.#run('unregisterBroker', `broker ${String(nodeId)}`, async () => {
+      const connection = await this.#anyBrokerConnection();
+      await unregisterBrokerV0.api.async(connection, nodeId);
     });
   }
 }
