@@ -60,12 +60,15 @@ export async function httpStatusOf(call: Promise<unknown>): Promise<number> {
   }
 }
 
-/** The ServiceAccount that deploy/rbac/rolebinding.yaml binds. */
+/** The kustomize base of deploy/kubernetes/: the one source of lagpilot's RBAC. */
+export const kubernetesBaseDir = join(repoRoot, 'deploy', 'kubernetes', 'base');
+
+/** The ServiceAccount that the base's rolebinding.yaml binds. */
 export const shippedServiceAccount = 'lagpilot';
 
-/** The Role and RoleBinding exactly as deploy/rbac/ ships them, placed in `namespace`. */
+/** The Role and RoleBinding exactly as the kustomize base ships them, placed in `namespace`. */
 export function shippedRbac(namespace: string): { role: V1Role; binding: V1RoleBinding } {
-  const read = (file: string): unknown => parseAllDocuments(readFileSync(join(repoRoot, 'deploy', 'rbac', file), 'utf8'))[0]?.toJS();
+  const read = (file: string): unknown => parseAllDocuments(readFileSync(join(kubernetesBaseDir, file), 'utf8'))[0]?.toJS();
   const role = read('role.yaml') as V1Role;
   const binding = read('rolebinding.yaml') as V1RoleBinding;
   role.metadata = Object.assign(role.metadata ?? {}, { namespace });

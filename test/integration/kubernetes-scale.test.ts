@@ -1,5 +1,5 @@
 // The Kubernetes scale actuator against the real kube-apiserver of the local environment, acting
-// as a ServiceAccount whose only permissions are deploy/rbac/role.yaml: a Deployment, a
+// as a ServiceAccount whose only permissions are deploy/kubernetes/base/role.yaml: a Deployment, a
 // StatefulSet and a custom resource (a KafkaNodePool-shaped CRD defined here, with a /scale
 // subresource) are scaled, the pause annotation is obeyed, conflicts are retried, dry runs change
 // nothing, and what the Role does not grant is refused.
@@ -110,7 +110,7 @@ async function deploymentReplicas(admin: KubeConfig, namespace: string, name: st
   return (await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace })).spec?.replicas;
 }
 
-describe('Kubernetes scale actuator (real kube-apiserver, RBAC of deploy/rbac)', function () {
+describe('Kubernetes scale actuator (real kube-apiserver, RBAC of deploy/kubernetes)', function () {
   let kube: KubeDetails;
   let admin: KubeConfig;
   let scaler: KubeConfig;

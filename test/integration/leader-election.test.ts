@@ -3,7 +3,7 @@
 // lease over at the follower's next attempt; and with two real replica processes, SIGKILL of the
 // leader lets the other lead within the lease duration plus one tick, while the journal shows
 // exactly one writer per term. The Lease electors run as a ServiceAccount holding only the Role of
-// deploy/rbac/, so the shipped RBAC is proven to be enough for leader election.
+// deploy/kubernetes/base/, so the shipped RBAC is proven to be enough for leader election.
 // @kubernetes/client-node's models are plain data classes; object literals are how its own
 // examples build request bodies.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */

@@ -3,7 +3,7 @@
 // endpoint this test serves in cAdvisor's shape and Prometheus scrapes: a CPU counter rising at a
 // known rate and a constant working set, per pod, each sample carrying its own timestamp so the
 // rate Prometheus computes is exact. The actuator acts as a ServiceAccount bound to the Role of
-// deploy/rbac.
+// deploy/kubernetes/base.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the client's models are field-only classes; request bodies are object literals */
 import { expect } from 'chai';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
@@ -125,7 +125,7 @@ async function eventsFor(admin: KubeConfig, namespace: string, name: string) {
   return (await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items;
 }
 
-describe('resources actuator (real kube-apiserver and Prometheus, RBAC of deploy/rbac)', function () {
+describe('resources actuator (real kube-apiserver and Prometheus, RBAC of deploy/kubernetes)', function () {
   let admin: KubeConfig;
   let sizer: KubeConfig;
   let prometheus: PrometheusDetails;
