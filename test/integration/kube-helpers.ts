@@ -15,6 +15,7 @@ import {
   type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
@@ -121,4 +122,126 @@ export async function bindShippedServiceAccount(
     await sleep(200);
   }
   return { token, kubeConfig };
+}
+
+/** A Kubernetes object as YAML or JSON gives it: only apiVersion, kind and metadata are typed. */
+export interface ManifestObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [field: string]: unknown };
+  [field: string]: unknown;
+}
+
+export interface ApplyAnswer {
+  status: number;
+  /** The object as the apiserver stored it (or would have, in a dry run), or its Status. */
+  body: ManifestObject;
+  /** Every Warning header of the answer: deprecations, Pod Security violations, ... */
+  warnings: string[];
+}
+
+interface ApiResource {
+  plural: string;
+  namespaced: boolean;
+}
+
+interface ApiResourceList {
+  resources: { name: string; kind: string; namespaced: boolean }[];
+}
+
+/**
+ * Server-side apply (PATCH application/apply-patch+yaml) of arbitrary objects as the admin, the
+ * way `kubectl apply --server-side` does it: the resource path of each kind comes from the
+ * apiserver's discovery, so custom resources work once their CRD is established.
+ */
+export class ServerSideApplier {
+  private readonly kube: KubeDetails;
+  private readonly fieldManager: string;
+  private readonly discovered = new Map<string, Map<string, ApiResource>>();
+
+  constructor(kube: KubeDetails, fieldManager: string) {
+    this.kube = kube;
+    this.fieldManager = fieldManager;
+  }
+
+  /** Forgets what discovery said, e.g. after a CRD was installed. */
+  forgetDiscovery(): void {
+    this.discovered.clear();
+  }
+
+  async apply(object: ManifestObject, options: { dryRun?: boolean } = {}): Promise<ApplyAnswer> {
+    const query = new URLSearchParams({ fieldManager: this.fieldManager, force: 'true' });
+    if (options.dryRun === true) query.set('dryRun', 'All');
+    const answer = await this.request('PATCH', `${await this.objectPath(object)}?${query.toString()}`, JSON.stringify(object));
+    return { status: answer.status, body: parseBody(answer.body), warnings: answer.warnings };
+  }
+
+  async get(object: ManifestObject): Promise<ApplyAnswer> {
+    const answer = await this.request('GET', await this.objectPath(object));
+    return { status: answer.status, body: parseBody(answer.body), warnings: answer.warnings };
+  }
+
+  /** /apis/GROUP/VERSION[/namespaces/NS]/PLURAL/NAME (or /api/v1/... for the core group). */
+  async objectPath(object: ManifestObject): Promise<string> {
+    const resource = (await this.resourcesOf(object.apiVersion)).get(object.kind);
+    if (resource === undefined) throw new Error(`the apiserver serves no kind ${object.kind} in ${object.apiVersion} (is its CRD installed?)`);
+    const base = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
+    const { name, namespace } = object.metadata;
+    if (!resource.namespaced) return `${base}/${resource.plural}/${name}`;
+    if (namespace === undefined) throw new Error(`${object.kind} ${name} is namespaced but names no namespace`);
+    return `${base}/namespaces/${namespace}/${resource.plural}/${name}`;
+  }
+
+  private async resourcesOf(apiVersion: string): Promise<Map<string, ApiResource>> {
+    const known = this.discovered.get(apiVersion);
+    if (known !== undefined) return known;
+    const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const answer = await this.request('GET', path);
+    if (answer.status !== 200) throw new Error(`discovery of ${apiVersion} (GET ${path}) answered ${answer.status}: ${answer.body}`);
+    const list = JSON.parse(answer.body) as ApiResourceList;
+    const byKind = new Map<string, ApiResource>();
+    // Subresources (deployments/scale) share their parent's kind name only by accident; skip them.
+    for (const resource of list.resources) if (!resource.name.includes('/')) byKind.set(resource.kind, { plural: resource.name, namespaced: resource.namespaced });
+    this.discovered.set(apiVersion, byKind);
+    return byKind;
+  }
+
+  private request(method: string, path: string, body?: string): Promise<{ status: number; body: string; warnings: string[] }> {
+    const ca = readFileSync(this.kube.caFile);
+    const headers: Record<string, string> = { authorization: `Bearer ${this.kube.adminToken}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/apply-patch+yaml';
+    return new Promise((resolveAnswer, reject) => {
+      const outgoing = httpsRequest(new URL(path, this.kube.serverUrl), { method, ca, headers, timeout: 30_000 }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => { text += chunk; });
+        response.on('end', () => {
+          const warnings: string[] = [];
+          for (let index = 0; index + 1 < response.rawHeaders.length; index += 2) {
+            if (response.rawHeaders[index]?.toLowerCase() === 'warning') warnings.push(response.rawHeaders[index + 1] ?? '');
+          }
+          resolveAnswer({ status: response.statusCode ?? 0, body: text, warnings });
+        });
+        response.on('error', reject);
+      });
+      outgoing.on('timeout', () => { outgoing.destroy(new Error(`${method} ${path} timed out after 30 s`)); });
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  }
+}
+
+function parseBody(text: string): ManifestObject {
+  try {
+    return JSON.parse(text) as ManifestObject;
+  } catch {
+    return { apiVersion: 'v1', kind: 'Unparsed', metadata: { name: '' }, text };
+  }
+}
+
+/** The objects of a multi-document YAML text (kustomize's output), in order. */
+export function parseManifests(text: string): ManifestObject[] {
+  return parseAllDocuments(text)
+    .map((document) => document.toJS() as unknown)
+    .filter((value): value is ManifestObject => value !== null && typeof value === 'object' && 'kind' in value);
 }

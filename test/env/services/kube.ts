@@ -106,7 +106,8 @@ function isExecutable(path: string): boolean {
   }
 }
 
-async function goCommand(): Promise<string> {
+/** The go command: from PATH, the official tarball's folder, or else Debian's golang-go. */
+export async function goCommand(): Promise<string> {
   const onPath = findExecutable('go');
   if (onPath !== undefined) return onPath;
   // The official tarball's location, which a non-login PATH often lacks.
