@@ -1,10 +1,15 @@
 // A consumer worker that processes at most a fixed number of messages per second, as a real
-// consumer bound by its own work would. Run by the local-process actuator in the end-to-end
-// test: each process is one member of the group; offsets are committed as messages are done,
-// and SIGTERM leaves the group cleanly so its partitions move to the others at once.
+// consumer bound by its own work would: the demo's stand-in for an application, and the worker
+// the end-to-end tests scale. Each process is one member of the group; an offset is committed
+// only once its message is processed (so the lag lagpilot reads is the real backlog), and
+// SIGTERM or SIGINT leaves the group cleanly so its partitions move to the others at once.
 //
-// Settings come from the environment: LAGPILOT_E2E_BOOTSTRAP, LAGPILOT_E2E_TOPIC,
-// LAGPILOT_E2E_GROUP, LAGPILOT_E2E_RATE (messages per second of this worker).
+// It uses kafkajs, the consumer most Node.js applications run, not lagpilot's own client: it
+// plays the part of the application whose group lagpilot scales.
+//
+// Settings come from the environment: LAGPILOT_WORKER_BOOTSTRAP, LAGPILOT_WORKER_TOPIC,
+// LAGPILOT_WORKER_GROUP, LAGPILOT_WORKER_RATE (messages per second of this worker);
+// LAGPILOT_WORKER_ID is set by the local-process actuator.
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs from 'kafkajs';
 
@@ -13,27 +18,27 @@ const { Kafka, logLevel } = kafkajs;
 function setting(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') {
-    process.stderr.write(`slow-consumer: ${name} is not set\n`);
+    process.stderr.write(`worker: ${name} is not set\n`);
     process.exit(2);
   }
   return value;
 }
 
-const bootstrap = setting('LAGPILOT_E2E_BOOTSTRAP');
-const topic = setting('LAGPILOT_E2E_TOPIC');
-const group = setting('LAGPILOT_E2E_GROUP');
-const rate = Number(setting('LAGPILOT_E2E_RATE'));
+const bootstrap = setting('LAGPILOT_WORKER_BOOTSTRAP');
+const topic = setting('LAGPILOT_WORKER_TOPIC');
+const group = setting('LAGPILOT_WORKER_GROUP');
+const rate = Number(setting('LAGPILOT_WORKER_RATE'));
 if (!(rate > 0)) {
-  process.stderr.write(`slow-consumer: LAGPILOT_E2E_RATE must be a positive number, got ${String(process.env.LAGPILOT_E2E_RATE)}\n`);
+  process.stderr.write(`worker: LAGPILOT_WORKER_RATE must be a positive number, got ${String(process.env.LAGPILOT_WORKER_RATE)}\n`);
   process.exit(2);
 }
 const workerId = process.env.LAGPILOT_WORKER_ID ?? String(process.pid);
 
-const kafka = new Kafka({ clientId: `slow-consumer-${workerId}`, brokers: [bootstrap], logLevel: logLevel.WARN });
+const kafka = new Kafka({ clientId: `lagpilot-worker-${workerId}`, brokers: [bootstrap], logLevel: logLevel.WARN });
 const consumer = kafka.consumer({
   groupId: group,
   // Short timeouts: a member that dies is noticed within seconds, and a rebalance completes
-  // quickly, as the test's short intervals need.
+  // quickly, as the demo's compressed time and the tests' short intervals need.
   sessionTimeout: 10_000,
   rebalanceTimeout: 10_000,
   heartbeatInterval: 1_000,

@@ -27,7 +27,7 @@ import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
-const workerScript = fileURLToPath(new URL('./workers/slow-consumer.ts', import.meta.url));
+const workerScript = fileURLToPath(new URL('../../src/demo/worker.ts', import.meta.url));
 const partitions = 12;
 /** What one worker processes per second, and what the producer writes: four workers' worth. */
 const workerRate = 25;
@@ -183,10 +183,10 @@ targets:
       command: ${JSON.stringify(process.execPath)}
       args: [${JSON.stringify(workerScript)}]
       env:
-        LAGPILOT_E2E_BOOTSTRAP: "${kafka.bootstrap}"
-        LAGPILOT_E2E_TOPIC: ${topic}
-        LAGPILOT_E2E_GROUP: ${group}
-        LAGPILOT_E2E_RATE: "${workerRate}"
+        LAGPILOT_WORKER_BOOTSTRAP: "${kafka.bootstrap}"
+        LAGPILOT_WORKER_TOPIC: ${topic}
+        LAGPILOT_WORKER_GROUP: ${group}
+        LAGPILOT_WORKER_RATE: "${workerRate}"
       stopTimeout: 5s
       logDir: ${JSON.stringify(logDir)}
     collectors:
