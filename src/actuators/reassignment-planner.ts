@@ -34,6 +34,8 @@ export interface PlanInput {
   /** The brokers that hold the replicas once the plan is done (brokers not listed are drained). */
   brokers: PlannedBroker[];
   rackAware: boolean;
+  /** False: only drain (move replicas off brokers outside the target set), balance nothing. Default true. */
+  balance?: boolean;
 }
 
 export interface PartitionMove {
@@ -115,8 +117,10 @@ class Planner {
     for (const state of groupByTopic(this.input.assignments)) {
       const before = new Map(state.partitions.map((p) => [p.partition, [...p.replicas]]));
       this.drain(state, unplaceable);
-      this.balanceReplicas(state);
-      this.balanceLeaders(state);
+      if (this.input.balance !== false) {
+        this.balanceReplicas(state);
+        this.balanceLeaders(state);
+      }
       for (const { partition, replicas } of state.partitions) {
         const from = before.get(partition) ?? [];
         if (from.length === replicas.length && from.every((nodeId, index) => replicas[index] === nodeId)) continue;

@@ -58,7 +58,7 @@ describe('actuator registry', function () {
   });
 
   it('refuses an unknown kind and names the known ones', function () {
-    expect(() => createActuator({ kind: 'ansible' })).to.throw(ActuatorConfigError, /unknown actuator kind "ansible" \(one of: dryRun, kubernetesScale, localProcess, resources, webhook\)/);
+    expect(() => createActuator({ kind: 'ansible' })).to.throw(ActuatorConfigError, /unknown actuator kind "ansible" \(one of: dryRun, kubernetesScale, localProcess, resources, webhook, brokers\)/);
     expect(() => createActuator({})).to.throw(ActuatorConfigError, /no kind/);
   });
 

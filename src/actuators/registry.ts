@@ -4,12 +4,14 @@
 import type { z } from 'zod';
 import {
   type ActuatorConfig,
+  brokersActuatorSchema,
   kubernetesScaleActuatorSchema,
   localProcessActuatorSchema,
   resourcesActuatorSchema,
   webhookActuatorSchema,
 } from '../config/schema/actuators.ts';
 import type { Actuator } from './actuator.ts';
+import { BrokersActuator } from './brokers.ts';
 import { RecordingActuator, recordingActuatorSchema } from './dry-run.ts';
 import { KubernetesScaleActuator } from './kubernetes-scale.ts';
 import { LocalProcessActuator } from './local-process.ts';
@@ -60,6 +62,7 @@ export const actuatorFactories: readonly ActuatorFactory[] = [
   factory('localProcess', localProcessActuatorSchema, (config) => new LocalProcessActuator(config)),
   factory('resources', resourcesActuatorSchema, (config) => new ResourcesActuator(config)),
   factory('webhook', webhookActuatorSchema, (config) => new WebhookActuator(config)),
+  factory('brokers', brokersActuatorSchema, (config) => new BrokersActuator(config)),
 ];
 
 /** Builds the actuator of a target from the loaded config (targets[].actuator). */

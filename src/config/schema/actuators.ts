@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { duration, httpUrl } from './common.ts';
 import { parseQuantity } from '../../actuators/resource-recommender.ts';
 import { prometheusSchema } from './prometheus.ts';
+import { brokersActuatorSchemaWith } from './brokers-actuator.ts';
 
 const dryRunFlag = z.boolean().default(false).describe('Check everything, report what would change, change nothing.');
 
@@ -177,8 +178,10 @@ export const webhookActuatorSchema = z
   })
   .describe('Hands decisions to a system lagpilot does not drive itself.');
 
+export const brokersActuatorSchema = brokersActuatorSchemaWith(kubernetesScaleActuatorSchema);
+
 export const actuatorSchema = z
-  .discriminatedUnion('kind', [dryRunActuatorSchema, kubernetesScaleActuatorSchema, resourcesActuatorSchema, localProcessActuatorSchema, webhookActuatorSchema])
+  .discriminatedUnion('kind', [dryRunActuatorSchema, kubernetesScaleActuatorSchema, resourcesActuatorSchema, localProcessActuatorSchema, webhookActuatorSchema, brokersActuatorSchema])
   .describe('How decisions are applied.');
 
 export type ActuatorConfig = z.output<typeof actuatorSchema>;
@@ -186,3 +189,4 @@ export type KubernetesScaleActuatorConfig = z.output<typeof kubernetesScaleActua
 export type ResourcesActuatorConfig = z.output<typeof resourcesActuatorSchema>;
 export type LocalProcessActuatorConfig = z.output<typeof localProcessActuatorSchema>;
 export type WebhookActuatorConfig = z.output<typeof webhookActuatorSchema>;
+export type BrokersActuatorConfig = z.output<typeof brokersActuatorSchema>;
