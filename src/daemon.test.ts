@@ -122,8 +122,9 @@ describe('daemon alert path', () => {
       };
       await waitFor(1);
       expect(evaluations(), 'the first tick at start').to.equal(1);
-      const alert = (labels: Record<string, string>): Record<string, unknown> => ({ status: 'firing', labels, annotations: {}, startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'f1' });
-      const body = { version: '4', status: 'firing', receiver: 'lagpilot', groupKey: 'k', alerts: [alert({ alertname: 'ConsumerLagHigh', lagpilot_target: 'orders' }), alert({ alertname: 'ConsumerLagHigh', lagpilot_target: 'nope' })] };
+      // Alertmanager's fingerprint is a hash of the labels: different labels, different fingerprints.
+      const alert = (labels: Record<string, string>, fingerprint: string): Record<string, unknown> => ({ status: 'firing', labels, annotations: {}, startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint });
+      const body = { version: '4', status: 'firing', receiver: 'lagpilot', groupKey: 'k', alerts: [alert({ alertname: 'ConsumerLagHigh', lagpilot_target: 'orders' }, 'f1'), alert({ alertname: 'ConsumerLagHigh', lagpilot_target: 'nope' }, 'f2')] };
       const response = await fetch(`http://127.0.0.1:${daemon.port}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(response.status).to.be.within(200, 299);
       await waitFor(2);

@@ -16,6 +16,8 @@ import type { LeaderElector } from './engine/leader-election.ts';
 import { Reconciler, type ReconcileOutcome } from './engine/reconciler.ts';
 import { Scheduler, type TickFunction } from './engine/scheduler.ts';
 import { errorMessage, type Logger } from './logging/logger.ts';
+import { MinimumHolds } from './engine/minimum-holds.ts';
+import { AlertRouter, type PlannedAction } from './server/alert-routes.ts';
 import { AlertmanagerWebhook } from './server/alertmanager-webhook.ts';
 import { kafkaClusterCheck } from './server/checks/kafka.ts';
 import { prometheusCheck } from './server/checks/prometheus.ts';
@@ -90,9 +92,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   let reconciler: Reconciler | undefined;
   let tick: TickFunction;
+  const minimumHolds = new MinimumHolds(() => clock.now(), registry);
   if (options.tick === undefined) {
     try {
-      reconciler = startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers });
+      reconciler = startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers, minimumHolds });
     } catch (error) {
       await closeAll(closers, logger, config.shutdown.deadline);
       throw error;
@@ -104,8 +107,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const alertLogger = options.logger.child({ component: 'alertmanager-webhook' });
   const alertmanagerWebhook = new AlertmanagerWebhook(registry, alertLogger, {
-    onFiring: (alert) => { evaluateOnAlert(reconciler, alert.labels, alertLogger); },
+    auth: config.alerts.auth,
+    dedup: { windowMillis: config.alerts.dedupWindow, maxEntries: config.alerts.dedupMaxEntries },
+    now: () => clock.now(),
+    ...(reconciler === undefined ? {} : {
+      router: new AlertRouter(config.alerts.routes, reconciler.targets),
+      execute: alertActionExecutor(reconciler, minimumHolds, alertLogger),
+    }),
   });
+  if (alertmanagerWebhook.open) alertLogger.warn('the Alertmanager webhook takes requests without credentials: set alerts.auth.bearerToken (or alerts.auth.hmac)');
   let server: RunningHttpServer;
   try {
     server = await startHttpServer({
@@ -185,6 +195,7 @@ interface ControlLoopWiring {
   clock: Clock;
   logger: Logger;
   closers: { name: string; close: () => Promise<void> }[];
+  minimumHolds: MinimumHolds;
 }
 
 /**
@@ -225,27 +236,44 @@ function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWiring): Re
     logger: wiring.logger.child({ component: 'reconciler' }),
     registry: wiring.registry,
     last,
+    minimumHolds: wiring.minimumHolds,
   });
 }
 
-/** The label of an Alertmanager alert that names the target to evaluate at once. */
-export const alertTargetLabel = 'lagpilot_target';
-
 /**
- * A firing alert that names a target gets it evaluated now rather than at its next tick (a lag
- * alert must not wait out an interval). Alerts without the label are only logged and counted.
+ * Runs what an alert route planned. A firing alert gets its target evaluated now rather than at
+ * its next tick (a lag alert must not wait out an interval); a raised minimum is put in before
+ * that evaluation and taken out when the alert resolves, which asks for one more evaluation so
+ * the count may come back down (through the usual stabilization and cooldowns).
  */
-function evaluateOnAlert(reconciler: Reconciler | undefined, labels: Readonly<Record<string, string>>, logger: Logger): void {
-  const target = labels[alertTargetLabel];
-  if (target === undefined || reconciler === undefined) return;
-  if (!reconciler.targets.includes(target)) {
-    logger.warn('alert names a target that is not configured', { target, label: alertTargetLabel, configured: reconciler.targets, alertname: labels.alertname ?? '' });
-    return;
-  }
-  logger.info('alert asks for an evaluation now', { target, alertname: labels.alertname ?? '' });
+function alertActionExecutor(reconciler: Reconciler, holds: MinimumHolds, logger: Logger): (action: PlannedAction) => void {
+  return (action) => {
+    switch (action.type) {
+      case 'evaluate':
+        evaluateOnAlert(reconciler, action.target, action.route, logger);
+        return;
+      case 'raiseMinReplicas':
+        holds.raise(action.target, action.hold);
+        logger.info('alert raises the minimum of a target', { target: action.target, route: action.route, minReplicas: action.hold.minReplicas, until: new Date(action.hold.untilMillis).toISOString(), cause: action.hold.cause });
+        evaluateOnAlert(reconciler, action.target, action.route, logger);
+        return;
+      case 'releaseMinReplicas':
+        if (!holds.release(action.target, action.key)) {
+          logger.info('resolved alert held no minimum (never seen firing, or lapsed)', { target: action.target, route: action.route, hold: action.key });
+          return;
+        }
+        logger.info('resolved alert ends the raised minimum of a target', { target: action.target, route: action.route, hold: action.key });
+        evaluateOnAlert(reconciler, action.target, action.route, logger);
+        return;
+    }
+  };
+}
+
+function evaluateOnAlert(reconciler: Reconciler, target: string, route: string, logger: Logger): void {
+  logger.info('alert asks for an evaluation now', { target, route });
   reconciler.evaluateNow(target).then(
-    (outcome) => { logger.info('alert evaluation done', { target, outcome: outcome.kind, ...(outcome.kind === 'failed' ? { reason: outcome.reason } : { action: outcome.decision.action, desired: outcome.decision.desired }) }); },
-    (error: unknown) => { logger.error('alert evaluation failed', { target, error: errorMessage(error) }); },
+    (outcome) => { logger.info('alert evaluation done', { target, route, outcome: outcome.kind, ...(outcome.kind === 'failed' ? { reason: outcome.reason } : { action: outcome.decision.action, desired: outcome.decision.desired }) }); },
+    (error: unknown) => { logger.error('alert evaluation failed', { target, route, error: errorMessage(error) }); },
   );
 }
 

@@ -2,6 +2,7 @@
 // rules that span sections. Every object is strict: an unknown key is refused, because a
 // misspelled option that is silently ignored is worse than a refusal.
 import { z } from 'zod';
+import { alertRouteProblems, alertsSchema } from './schema/alerts.ts';
 import { clustersSchema } from './schema/clusters.ts';
 import { leaderElectionSchema } from './schema/leader-election.ts';
 import { logSchema } from './schema/log.ts';
@@ -21,6 +22,7 @@ export const configSchema = z
     targets: targetsSchema,
     shutdown: shutdownSchema.prefault({}),
     leaderElection: leaderElectionSchema.prefault({}),
+    alerts: alertsSchema.prefault({}),
   })
   .superRefine((config, context) => {
     reportDuplicates(config.clusters.map((cluster) => cluster.name), 'clusters', 'cluster', context);
@@ -33,6 +35,7 @@ export const configSchema = z
         context.addIssue({ code: 'custom', path: ['targets', index, 'collectors', 'prometheus'], message: 'needs the top-level prometheus section (its url)' });
       }
     });
+    for (const problem of alertRouteProblems(config.alerts, config.targets)) context.addIssue({ code: 'custom', ...problem });
     const clusterNames = new Set(config.clusters.map((cluster) => cluster.name));
     config.targets.forEach((target, index) => {
       if (!clusterNames.has(target.cluster)) {
@@ -69,3 +72,4 @@ export type { TargetConfig } from './schema/targets.ts';
 export type { RedisConfig } from './schema/redis.ts';
 export type { PrometheusConfig } from './schema/prometheus.ts';
 export type { LeaderElectionConfig } from './schema/leader-election.ts';
+export type { AlertsConfig } from './schema/alerts.ts';

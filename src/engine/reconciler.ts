@@ -19,6 +19,7 @@ import { errorMessage, type Logger } from '../logging/logger.ts';
 import type { CollectionPlan, LastCollections, TargetCollection } from './collection.ts';
 import type { Clock } from './clock.ts';
 import { emptySignalMemory, signalsFromCollection, type SignalMemory } from './signals.ts';
+import { withHeldMinimum, type MinimumHolds } from './minimum-holds.ts';
 
 export interface ReconciledTarget {
   name: string;
@@ -53,6 +54,8 @@ export interface ReconcilerOptions {
   registry: Registry;
   /** Where the last collection of each target is kept for /metrics. */
   last?: LastCollections;
+  /** Minimums raised while alerts fire (alert routes); each evaluation applies those in force. */
+  minimumHolds?: MinimumHolds;
 }
 
 export type ReconcileOutcome =
@@ -181,9 +184,12 @@ export class Reconciler {
       slot.memory.signals = derived.memory;
       if (derived.failure !== undefined) logger.warn('collection failed', { reason: derived.failure, consecutiveFailedCollections: derived.memory.consecutiveFailedCollections });
 
-      const engine = derived.capacityPerReplica === undefined
+      const measuredEngine = derived.capacityPerReplica === undefined
         ? target.engine
         : { ...target.engine, throughput: { ...target.engine.throughput, capacityPerReplica: derived.capacityPerReplica } };
+      const held = this.#options.minimumHolds?.heldMinimum(target.name, clock.now());
+      const raised = held === undefined ? undefined : withHeldMinimum(measuredEngine, held);
+      const engine = raised?.engine ?? measuredEngine;
       const stored = await loadScalingHistory(store, target.name, engine, derived.signals.time);
       const evaluation = decide(engine, derived.signals, {
         ...stored,
@@ -192,7 +198,7 @@ export class Reconciler {
       });
       slot.memory.lastEvaluation = evaluation.history.lastEvaluation;
       slot.memory.measuredCapacity = evaluation.history.measuredCapacity;
-      const { decision } = evaluation;
+      const decision: Decision = raised === undefined ? evaluation.decision : { ...evaluation.decision, reasons: [raised.reason, ...evaluation.decision.reasons] };
       logger.debug('evaluated', {
         samples: collection.samples.length,
         errors: collection.errors.length,

@@ -14,9 +14,11 @@ const examplePayloads = JSON.parse(readFileSync('/work/shared/design/alertmanage
 
 interface Reply { status: number; body: string; headers: Record<string, unknown> }
 
-async function send(port: number, method: string, path: string, body?: string | Buffer): Promise<Reply> {
+const json = { 'content-type': 'application/json' };
+
+async function send(port: number, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolveReply, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, method, path }, (response) => {
+    const request = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (response) => {
       let text = '';
       response.on('data', (chunk: Buffer) => { text += chunk.toString(); });
       response.on('end', () => { resolveReply({ status: response.statusCode ?? 0, body: text, headers: response.headers }); });
@@ -86,8 +88,8 @@ describe('HTTP server', () => {
 
   it('takes Alertmanager webhooks and counts alerts by status', async () => {
     for (const payload of examplePayloads) {
-      const reply = await send(server.port, 'POST', '/webhooks/alertmanager', JSON.stringify(payload));
-      expect(reply).to.include({ status: 200, body: '{"received":1}\n' });
+      const reply = await send(server.port, 'POST', '/webhooks/alertmanager', JSON.stringify(payload), json);
+      expect(reply).to.include({ status: 200, body: '{"received":1,"deduplicated":0,"actions":0}\n' });
     }
     const metrics = (await send(server.port, 'GET', '/metrics')).body;
     expect(metrics).to.match(/^lagpilot_alertmanager_webhooks_received_total 3$/m);
@@ -96,21 +98,21 @@ describe('HTTP server', () => {
   });
 
   it('refuses a webhook body that is not JSON with 400 and says why', async () => {
-    const reply = await send(server.port, 'POST', '/webhooks/alertmanager', '{"alerts": [');
+    const reply = await send(server.port, 'POST', '/webhooks/alertmanager', '{"alerts": [', json);
     expect(reply.status).to.equal(400);
-    expect(reply.body).to.match(/^the body is not JSON: /);
+    expect((JSON.parse(reply.body) as { message: string }).message).to.match(/^the body is not JSON: /);
   });
 
   it('refuses JSON that is not an Alertmanager payload with 400, naming the field', async () => {
-    const reply = await send(server.port, 'POST', '/webhooks/alertmanager', JSON.stringify({ version: '4', alerts: 'none' }));
+    const reply = await send(server.port, 'POST', '/webhooks/alertmanager', JSON.stringify({ version: '4', alerts: 'none' }), json);
     expect(reply.status).to.equal(400);
     expect(reply.body).to.include('not an Alertmanager webhook payload').and.to.include('alerts:');
   });
 
   it('refuses a body over the limit with 413', async () => {
-    const reply = await send(server.port, 'POST', '/webhooks/alertmanager', Buffer.alloc(5000, 'x'));
+    const reply = await send(server.port, 'POST', '/webhooks/alertmanager', Buffer.alloc(5000, 'x'), json);
     expect(reply.status).to.equal(413);
-    expect(reply.body).to.equal('request body exceeds the limit of 4096 bytes\n');
+    expect(JSON.parse(reply.body)).to.deep.equal({ error: 'bodyTooLarge', message: 'request body exceeds the limit of 4096 bytes (server.maxBodyBytes)' });
   });
 
   it('answers 404 and 405 for unknown paths and wrong methods', async () => {

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { errorMessage, type Logger } from '../logging/logger.ts';
-import type { AlertmanagerWebhook } from './alertmanager-webhook.ts';
+import type { AlertmanagerWebhook, WebhookReply } from './alertmanager-webhook.ts';
 import { queryDecisions, type DecisionsSource } from './decisions-api.ts';
 import type { ReadinessChecks } from './readiness.ts';
 
@@ -104,23 +104,21 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     }
     case '/webhooks/alertmanager': {
       if (method !== 'POST') { sendMethodNotAllowed(response, 'POST'); return; }
-      let body: string;
+      const webhook = options.alertmanagerWebhook;
+      // Credentials and content type are checked before the body is read: an unauthenticated
+      // sender cannot make the server buffer anything.
+      const early = webhook.checkHeaders(request.headers);
+      if (early !== undefined) { sendReply(response, early); return; }
+      let body: Buffer;
       try {
         body = await readBody(request, options.maxBodyBytes);
       } catch (error) {
         if (!(error instanceof RequestBodyTooLarge)) throw error;
-        options.logger.warn('webhook refused: body too large', { limitBytes: options.maxBodyBytes });
         response.setHeader('connection', 'close');
-        sendText(response, 413, `request body exceeds the limit of ${options.maxBodyBytes} bytes\n`);
+        sendReply(response, webhook.tooLarge(options.maxBodyBytes));
         return;
       }
-      const result = options.alertmanagerWebhook.receive(body);
-      if (!result.ok) {
-        options.logger.warn('webhook refused', { reason: result.message });
-        sendText(response, 400, `${result.message}\n`);
-        return;
-      }
-      sendJson(response, 200, { received: result.alerts });
+      sendReply(response, webhook.receive(body, request.headers));
       return;
     }
     case '/api/decisions': {
@@ -138,7 +136,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   }
 }
 
-async function readBody(request: IncomingMessage, limitBytes: number): Promise<string> {
+async function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? '0');
   if (declared > limitBytes) throw new RequestBodyTooLarge();
   const chunks: Buffer[] = [];
@@ -148,7 +146,7 @@ async function readBody(request: IncomingMessage, limitBytes: number): Promise<s
     if (size > limitBytes) throw new RequestBodyTooLarge();
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {
@@ -159,6 +157,11 @@ function sendText(response: ServerResponse, status: number, text: string): void 
 function sendJson(response: ServerResponse, status: number, value: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(`${JSON.stringify(value)}\n`);
+}
+
+function sendReply(response: ServerResponse, reply: WebhookReply): void {
+  for (const [name, value] of Object.entries(reply.headers ?? {})) response.setHeader(name, value);
+  sendJson(response, reply.status, reply.body);
 }
 
 function sendMethodNotAllowed(response: ServerResponse, allowed: string): void {
