@@ -80,7 +80,7 @@ export function formatDecision(decision: Decision, commandStartedAtMillis: numbe
 export function isNewsworthy(decision: Decision, lastShown: Decision | undefined): boolean {
   if (decision.action !== 'none') return true;
   if (!heldBySafety(decision)) return false;
-  if (lastShown === undefined || lastShown.action !== 'none') return true;
+  if (lastShown?.action !== 'none') return true;
   const codes = (entry: Decision): string => entry.reasons.map((item) => item.code).join(' ');
   return codes(lastShown) !== codes(decision);
 }
