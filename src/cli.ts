@@ -6,6 +6,7 @@ import type { LagpilotConfig } from './config/schema.ts';
 import { registerLagCommand } from './collectors/lag-command.ts';
 import { registerSimulateCommand } from './sim/simulate-command.ts';
 import { registerExplainCommand } from './state/explain-command.ts';
+import { registerImportKedaCommand } from './keda/import-command.ts';
 import { formatDurationMillis } from './util/duration.ts';
 import { lagpilotVersion } from './version.ts';
 
@@ -111,6 +112,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerLagCommand(program);
   registerExplainCommand(program);
+  registerImportKedaCommand(program);
   return program;
 }
 
