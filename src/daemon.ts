@@ -26,6 +26,8 @@ import { startHttpServer, type RunningHttpServer } from './server/http-server.ts
 import { registerCollectorMetrics } from './server/collector-metrics.ts';
 import { createMetricsRegistry } from './server/metrics.ts';
 import { ReadinessChecks } from './server/readiness.ts';
+import { describeTargets } from './server/status-api.ts';
+import { StatusHistory } from './server/status-history.ts';
 import { engineConfigForTarget } from './policies/target-config.ts';
 import { MemoryStateStore } from './state/memory-store.ts';
 import { RedisStateStore } from './state/redis-store.ts';
@@ -92,10 +94,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   let reconciler: Reconciler | undefined;
   let tick: TickFunction;
+  // The status page's last hour, fed by every evaluation of the control loop.
+  const history = new StatusHistory({ registry });
   const minimumHolds = new MinimumHolds(() => clock.now(), registry);
   if (options.tick === undefined) {
     try {
-      reconciler = startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers, minimumHolds });
+      reconciler = startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers, history, minimumHolds });
     } catch (error) {
       await closeAll(closers, logger, config.shutdown.deadline);
       throw error;
@@ -126,6 +130,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       readiness,
       alertmanagerWebhook,
       decisions: { store: journal, targets: config.targets.map((target) => target.name) },
+      status: { version: options.version, targets: describeTargets(config.targets), history, store: journal, leader, now: () => clock.now() },
       logger: options.logger.child({ component: 'http' }),
     });
   } catch (error) {
@@ -195,6 +200,7 @@ interface ControlLoopWiring {
   clock: Clock;
   logger: Logger;
   closers: { name: string; close: () => Promise<void> }[];
+  history: StatusHistory;
   minimumHolds: MinimumHolds;
 }
 
@@ -236,6 +242,7 @@ function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWiring): Re
     logger: wiring.logger.child({ component: 'reconciler' }),
     registry: wiring.registry,
     last,
+    onEvaluated: wiring.history.record,
     minimumHolds: wiring.minimumHolds,
   });
 }

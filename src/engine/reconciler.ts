@@ -12,7 +12,7 @@ import { describeError } from '../actuators/actuator.ts';
 import type { EngineConfig } from '../policies/config.ts';
 import { decide } from '../policies/engine.ts';
 import type { CapacityMeasurement, EvaluationMark } from '../policies/capacity.ts';
-import type { Decision, JournaledActuation } from '../policies/types.ts';
+import type { Decision, JournaledActuation, ScalingSignals } from '../policies/types.ts';
 import { loadScalingHistory, recordEvaluation } from '../state/engine-history.ts';
 import type { StateStore } from '../state/store.ts';
 import { errorMessage, type Logger } from '../logging/logger.ts';
@@ -56,7 +56,24 @@ export interface ReconcilerOptions {
   last?: LastCollections;
   /** Minimums raised while alerts fire (alert routes); each evaluation applies those in force. */
   minimumHolds?: MinimumHolds;
+  /** Told about every evaluation as it ends (the status page's history); must not throw. */
+  onEvaluated?: (report: EvaluationReport) => void;
 }
+
+/** What one evaluation saw and how it ended. */
+export interface EvaluationReport {
+  target: string;
+  /** When the evaluation began, epoch milliseconds. */
+  startedAtMs: number;
+  outcome: ReconcileOutcome;
+  /** The replicas in force as the actuator read them; absent when it could not be read. */
+  current?: number;
+  collection?: TargetCollection;
+  signals?: ScalingSignals;
+}
+
+/** What an evaluation saw so far; filled in as it goes, so a failed one still reports it. */
+type EvaluationInputs = Pick<EvaluationReport, 'current' | 'collection' | 'signals'>;
 
 export type ReconcileOutcome =
   | { kind: 'actuated'; decision: Decision; result: ActuationResult }
@@ -157,6 +174,19 @@ export class Reconciler {
   }
 
   async #reconcile(slot: TargetSlot, signal: AbortSignal): Promise<ReconcileOutcome> {
+    const startedAtMs = this.#options.clock.now();
+    const seen: EvaluationInputs = {};
+    const outcome = await this.#evaluate(slot, signal, seen);
+    try {
+      this.#options.onEvaluated?.({ target: slot.target.name, startedAtMs, outcome, ...seen });
+    } catch (error) {
+      // What watches the loop must never stop it.
+      this.#options.logger.error('evaluation observer failed', { target: slot.target.name, error: errorMessage(error) });
+    }
+    return outcome;
+  }
+
+  async #evaluate(slot: TargetSlot, signal: AbortSignal, seen: EvaluationInputs): Promise<ReconcileOutcome> {
     const { target } = slot;
     const { clock, store, leader } = this.#options;
     const logger = this.#options.logger.child({ target: target.name, ...target.logFields });
@@ -174,14 +204,17 @@ export class Reconciler {
         return failed(logger, `${target.name}: the ${target.actuator.kind} actuator could not read the replicas in force: ${describeError(error)}`);
       }
       this.#current.set({ target: target.name }, current);
+      seen.current = current;
 
       const collection = await this.#options.collect(target.plan, signal);
+      seen.collection = collection;
       this.#options.last?.record(collection);
       if (collection.errors.length > 0) {
         logger.warn('collection incomplete', { errors: collection.errors.map((error) => `${error.source} ${error.code}: ${error.message}`) });
       }
       const derived = signalsFromCollection({ collection, currentReplicas: current, memory: slot.memory.signals });
       slot.memory.signals = derived.memory;
+      seen.signals = derived.signals;
       if (derived.failure !== undefined) logger.warn('collection failed', { reason: derived.failure, consecutiveFailedCollections: derived.memory.consecutiveFailedCollections });
 
       const measuredEngine = derived.capacityPerReplica === undefined
@@ -227,7 +260,10 @@ export class Reconciler {
       const result = await this.#apply(target, decision);
       this.#actuations.inc({ target: target.name, status: result.status });
       if (result.status === 'failed') this.#actuationFailures.inc({ target: target.name, code: result.code });
-      if (result.replicasAfter !== undefined) this.#current.set({ target: target.name }, result.replicasAfter);
+      if (result.replicasAfter !== undefined) {
+        this.#current.set({ target: target.name }, result.replicasAfter);
+        seen.current = result.replicasAfter;
+      }
       const actuation: JournaledActuation = { status: result.status, code: result.code, detail: result.detail };
       const journaled: Decision = { ...decision, actuation, leader: { identity: leader.identity, term } };
       try {

@@ -4,6 +4,7 @@
 //   GET  /metrics                 Prometheus text format from the daemon's private registry
 //   POST /webhooks/alertmanager   Alertmanager webhook deliveries
 //   GET  /api/decisions?target=   a target's newest decisions from the journal
+//   GET  /, /api/status[/history] the status page and its API (status-routes.ts)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -11,6 +12,8 @@ import { errorMessage, type Logger } from '../logging/logger.ts';
 import type { AlertmanagerWebhook, WebhookReply } from './alertmanager-webhook.ts';
 import { queryDecisions, type DecisionsSource } from './decisions-api.ts';
 import type { ReadinessChecks } from './readiness.ts';
+import type { StatusSource } from './status-api.ts';
+import { handleStatusRequest, isStatusPath } from './status-routes.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -21,6 +24,8 @@ export interface HttpServerOptions {
   alertmanagerWebhook: AlertmanagerWebhook;
   /** The decision journal behind /api/decisions; without it the endpoint answers 503. */
   decisions?: DecisionsSource;
+  /** What the status page and /api/status show; without it the API answers 503. */
+  status?: StatusSource;
   logger: Logger;
 }
 
@@ -84,6 +89,10 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   const path = url.pathname;
   const method = request.method ?? 'GET';
   const reading = method === 'GET' || method === 'HEAD';
+  if (isStatusPath(path)) {
+    await handleStatusRequest(request, response, url, options.status);
+    return;
+  }
   switch (path) {
     case '/healthz':
       if (!reading) { sendMethodNotAllowed(response, 'GET, HEAD'); return; }

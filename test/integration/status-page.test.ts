@@ -1,0 +1,260 @@
+// The status API and page end to end: a real `lagpilot run` against the local Kafka, one target
+// whose group lags, /api/status and /api/status/history read over HTTP, and the page loaded in
+// Debian's headless Chromium. The plots must be drawn from the daemon's real figures, the page
+// must follow a change of the lag by itself, data must stay text (the consumer group's name holds
+// markup), and a screenshot is kept in test-artifacts/.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import kafkajs from 'kafkajs';
+import type { Page } from 'playwright-core';
+import type { StatusAnswer, HistoryAnswer, TargetStatus } from '../../src/server/status-api.ts';
+import { launchChromium, type ChromiumSession } from '../env/chromium.ts';
+import { ensureService } from '../env/environment.ts';
+import { repoRoot } from '../env/paths.ts';
+import type { KafkaDetails } from '../env/services/kafka.ts';
+import { startDaemon, type DaemonProcess } from './daemon-process.ts';
+import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
+
+const { Kafka, logLevel } = kafkajs;
+
+export const screenshotPath = join(repoRoot, 'test-artifacts', 'status-page.png');
+
+describe('status API and page (real daemon, real Kafka, headless Chromium)', function () {
+  const suffix = randomUUID().slice(0, 8);
+  const topic = `lagpilot-it-status-${suffix}`;
+  // Markup in a name the page shows: it must appear as text and never become an element.
+  const group = `lagpilot-it-status-<img src=x onerror=window.injected=1>-${suffix}`;
+  let kafka: KafkaDetails;
+  let client: InstanceType<typeof Kafka>;
+  let daemon: DaemonProcess | undefined;
+  let browser: ChromiumSession | undefined;
+
+  before(async function () {
+    this.timeout(240_000);
+    kafka = await ensureService<KafkaDetails>('kafka');
+    client = new Kafka({ clientId: 'lagpilot-status-test', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
+    await withKafkaAdmin(client, async (admin) => {
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
+      await produce(30);
+      // Committed 5, 10 and 0 of 10 each: lag 5 + 0 + 10 = 15.
+      await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '10' }, { partition: 2, offset: '0' }] });
+    });
+    daemon = await startDaemon({
+      config: {
+        log: { level: 'info' },
+        clusters: [{ name: 'local', bootstrap: [kafka.bootstrap] }],
+        targets: [{
+          name: 'orders',
+          cluster: 'local',
+          consumerGroup: group,
+          topics: [topic],
+          interval: '1s',
+          tickTimeout: '1s',
+          replicas: { min: 1, max: 4 },
+          // 15 messages at 5 per replica: 3 replicas; after 15 more, the maximum of 4.
+          lag: { targetMessagesPerReplica: 5 },
+          actuator: { kind: 'dryRun' },
+          collectors: { kafkaLag: { offsetReset: 'earliest', lagSeconds: 'exact' } },
+          scaling: { scaleUpCooldown: '0s' },
+        }],
+        shutdown: { deadline: '5s' },
+      },
+    });
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await browser?.close();
+    const exit = await daemon?.stop();
+    await deleteGroupAndTopic(client, group, topic);
+    if (exit !== undefined && exit.code !== 0) throw new Error(`lagpilot did not exit cleanly: ${JSON.stringify(exit)}\n${daemon?.stderr() ?? ''}`);
+  });
+
+  async function produce(count: number): Promise<void> {
+    const producer = client.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      await producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, n) => ({ partition: n % 3, value: `m${n}` })) });
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  function running(): DaemonProcess {
+    if (daemon === undefined) throw new Error('the daemon did not start');
+    return daemon;
+  }
+
+  async function getJson(path: string): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`${running().url}${path}`, { signal: AbortSignal.timeout(5_000) });
+    return { status: response.status, body: await response.json() };
+  }
+
+  async function getStatus(): Promise<{ status: number; body: StatusAnswer }> {
+    const reply = await getJson('/api/status');
+    return { status: reply.status, body: reply.body as StatusAnswer };
+  }
+
+  async function getHistory(query: string): Promise<{ status: number; body: HistoryAnswer }> {
+    const reply = await getJson(`/api/status/history?${query}`);
+    return { status: reply.status, body: reply.body as HistoryAnswer };
+  }
+
+  async function statusUntil(what: string, done: (target: TargetStatus) => boolean, timeoutMs = 30_000): Promise<StatusAnswer> {
+    const giveUpAt = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < giveUpAt) {
+      const reply = await getStatus();
+      last = reply.body;
+      const target = reply.body.targets[0];
+      if (reply.status === 200 && target !== undefined && done(target)) return reply.body;
+      await sleep(250);
+    }
+    throw new Error(`/api/status did not show ${what} within ${timeoutMs} ms; last answer: ${JSON.stringify(last, null, 2)}`);
+  }
+
+  it('/api/status reports the target from real collections and the journal; history is incremental; bad queries get 4xx', async function () {
+    const status = await statusUntil('a lag of 15 and a journaled scale-up', (target) => target.lag.messages === 15 && target.decisions.some((decision) => decision.action === 'scaleUp'));
+    expect(status.instance.leading, 'a lone daemon leads').to.equal(true);
+    expect(status.history).to.deep.equal({ windowSeconds: 3600, pointsPerTarget: 3600 });
+    const [target] = status.targets;
+    if (target === undefined) throw new Error('no target in /api/status');
+    expect(target).to.include({ name: 'orders', kind: 'dryRun', cluster: 'local', consumerGroup: group });
+    expect(target.topics).to.deep.equal([topic]);
+    expect(target.replicas).to.deep.equal({ current: 3, desired: 3, min: 1, max: 4 });
+    expect(target.lag.seconds, 'messages waiting since the topic was filled').to.be.greaterThan(0);
+    expect(target.lag.targetMessagesPerReplica).to.equal(5);
+    expect(target.consumer.status).to.be.a('string');
+    expect(target.consumer.members).to.equal(0);
+    expect(target.freshness.stale).to.equal(false);
+    expect(target.freshness.secondsSinceEvaluation).to.be.below(5);
+    expect(target.freshness.dataAgeSeconds).to.be.a('number');
+    const scaleUp = target.decisions.find((decision) => decision.action === 'scaleUp');
+    expect(scaleUp?.desired).to.equal(3);
+    expect(scaleUp?.reasons.length, JSON.stringify(scaleUp)).to.be.greaterThan(0);
+    expect(scaleUp?.actuation?.status).to.equal('dryRun');
+    expect(scaleUp?.leader?.identity).to.equal(status.instance.identity);
+
+    let history = await getHistory('target=orders');
+    for (let attempt = 0; attempt < 40 && history.body.points.length < 3; attempt += 1) {
+      await sleep(250);
+      history = await getHistory('target=orders');
+    }
+    expect(history.status).to.equal(200);
+    expect(history.body.points.length, 'an evaluation every second').to.be.at.least(3);
+    expect(history.body.points.every((point) => point.lagMessages === 15)).to.equal(true);
+    expect(history.body.markers.map((marker) => [marker.action, marker.current, marker.desired, marker.applied])).to.deep.include(['scaleUp', 0, 3, true]);
+    const lastPoint = history.body.points.at(-1);
+    if (lastPoint === undefined) throw new Error('no point');
+    const newer = await getHistory(`target=orders&since=${lastPoint.timeMs}`);
+    expect(newer.body.points.every((point) => point.timeMs > lastPoint.timeMs), 'since is exclusive').to.equal(true);
+
+    expect(await getJson('/api/status/history')).to.deep.equal({ status: 400, body: { error: 'the target parameter is missing: use /api/status/history?target=NAME[&since=EPOCH_MILLISECONDS]' } });
+    expect(await getJson('/api/status/history?target=ordres')).to.deep.equal({ status: 404, body: { error: 'no target named "ordres" (configured: orders)' } });
+    expect((await getJson('/api/status/history?target=orders&since=yesterday')).status).to.equal(400);
+    expect((await getJson('/api/status?decisions=-1')).status).to.equal(400);
+  });
+
+  it('draws the plots from real data in headless Chromium, follows a change live, keeps data as text, and saves a screenshot', async function () {
+    this.timeout(180_000);
+    await statusUntil('three evaluations with lag', (target) => target.lag.messages === 15);
+    browser = await launchChromium();
+    const page = await browser.context.newPage();
+    const pageProblems: string[] = [];
+    page.on('console', (message) => { if (message.type() === 'error') pageProblems.push(`console: ${message.text()}`); });
+    page.on('pageerror', (error) => { pageProblems.push(`page error: ${error.message}`); });
+    page.on('requestfailed', (request) => { pageProblems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`); });
+    const requested = new Set<string>();
+    page.on('request', (request) => { requested.add(new URL(request.url()).origin); });
+
+    const response = await page.goto(`${running().url}/`, { waitUntil: 'load' });
+    expect(response?.status()).to.equal(200);
+    const card = '[data-target="orders"]';
+    await waitForShownLag(page, 15);
+    await waitForPoints(page, 'lagMessages', 2);
+
+    const api = (await getStatus()).body.targets[0];
+    expect(await shownField(page, 'lag-messages')).to.deep.equal({ value: String(api?.lag.messages), text: '15' });
+    expect(Number((await shownField(page, 'lag-seconds'))?.value)).to.be.greaterThan(0);
+    expect((await shownField(page, 'replicas'))?.text).to.equal('3 / 3');
+
+    const series = await inPage<{ series: string; points: number; segments: number; length: number }[]>(page, `
+      [...document.querySelectorAll('${card} path[data-series]')].map((node) => ({
+        series: node.getAttribute('data-series'),
+        points: Number(node.getAttribute('data-points')),
+        segments: Number(node.getAttribute('data-segments')),
+        length: node.getTotalLength(),
+      }))`);
+    expect(series.map((entry) => entry.series)).to.deep.equal(['lagSeconds', 'lagMessages', 'current', 'desired']);
+    for (const entry of series) {
+      expect(entry.points, JSON.stringify(entry)).to.be.at.least(2);
+      expect(entry.segments, JSON.stringify(entry)).to.be.at.least(1);
+      expect(entry.length, `${entry.series} is drawn with a visible length`).to.be.greaterThan(0);
+    }
+    const markers = await inPage<{ action: string; tooltip: string }[]>(page, `
+      [...document.querySelectorAll('${card} [data-marker]')].map((node) => ({ action: node.getAttribute('data-marker'), tooltip: node.querySelector('title')?.textContent ?? '' }))`);
+    expect(markers.length).to.be.at.least(1);
+    expect(markers[0]?.action).to.equal('scaleUp');
+    expect(markers[0]?.tooltip).to.match(/scaleUp 0 → 3/);
+    expect(await inPage<number>(page, `document.querySelectorAll('${card} .decisions li').length`)).to.be.at.least(1);
+
+    // The group's name is shown as it is, and nothing in it ran or became an element.
+    expect(await inPage<string>(page, `document.querySelector('${card} .subtitle').textContent`)).to.include(group);
+    expect(await inPage<number>(page, `document.querySelectorAll('${card} img').length`)).to.equal(0);
+    expect(await inPage<string>(page, 'typeof window.injected')).to.equal('undefined');
+
+    // Live: the page follows the lag to 30 without a reload, and its plot gains points.
+    const before = await pointCount(page, 'lagMessages');
+    await produce(15);
+    await waitForShownLag(page, 30);
+    await waitForPoints(page, 'lagMessages', before + 1);
+    expect((await shownField(page, 'replicas'))?.text).to.match(/^(3|4) \/ 4$/);
+
+    mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: screenshotPath, fullPage: true });
+    console.log(`      status page screenshot: ${screenshotPath}`);
+
+    expect([...requested], 'the page loads nothing from elsewhere').to.deep.equal([running().url]);
+    expect(pageProblems, pageProblems.join('\n')).to.deep.equal([]);
+  });
+
+  // What runs in the page is written as expressions: the project's TypeScript has no DOM types.
+  async function inPage<T>(page: Page, expression: string): Promise<T> {
+    return page.evaluate<T>(expression);
+  }
+
+  async function shownField(page: Page, field: string): Promise<{ value: string | null; text: string | null } | null> {
+    return inPage(page, `(() => {
+      const node = document.querySelector('[data-target="orders"] [data-field="${field}"]');
+      return node === null ? null : { value: node.getAttribute('data-value'), text: node.textContent };
+    })()`);
+  }
+
+  async function pointCount(page: Page, seriesName: string): Promise<number> {
+    return inPage(page, `Number(document.querySelector('[data-target="orders"] path[data-series="${seriesName}"]').getAttribute('data-points'))`);
+  }
+
+  async function waitForPoints(page: Page, seriesName: string, atLeast: number): Promise<void> {
+    await waitInPage(page, `${String(atLeast)} points in the ${seriesName} plot`, async () => (await pointCount(page, seriesName)) >= atLeast);
+  }
+
+  async function waitForShownLag(page: Page, messages: number): Promise<void> {
+    await waitInPage(page, `a lag of ${String(messages)} messages`, async () => (await shownField(page, 'lag-messages'))?.value === String(messages));
+  }
+
+  // Polled from here: the page's Content-Security-Policy forbids the eval that Playwright's
+  // waitForFunction uses for an expression.
+  async function waitInPage(page: Page, what: string, done: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const giveUpAt = Date.now() + timeoutMs;
+    while (!(await done())) {
+      if (Date.now() > giveUpAt) {
+        const shown = await inPage<string>(page, 'document.body.innerText');
+        throw new Error(`the page did not show ${what} within ${String(timeoutMs)} ms; it shows:\n${shown}`);
+      }
+      await sleep(200);
+    }
+  }
+});
