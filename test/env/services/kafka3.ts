@@ -4,6 +4,10 @@
 // topics default to replication factor 3 with min ISR 2: one broker down, everything still
 // accepts writes. Each start of the service formats a fresh cluster; a broker brought back by
 // startBroker keeps its data, as a restarted broker in production does.
+//
+// A fourth broker can join the running cluster (startExtraBroker) and leave it again
+// (stopExtraBroker: stopped, unregistered, its folder deleted), so broker scaling can be tested
+// while the shared cluster goes back to its three brokers for every other test.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freeLoopbackPorts } from '../ports.ts';
@@ -11,6 +15,8 @@ import { serviceRunDir } from '../paths.ts';
 import { waitUntilHealthy, type StartedProcess } from '../processes.ts';
 import type { EnvService } from '../service.ts';
 import { readEnvState, recordService } from '../state.ts';
+import { PlatformaticKafkaAdmin } from '../../../src/kafka/platformatic-admin.ts';
+import { KafkaAdminError } from '../../../src/kafka/errors.ts';
 import { withClassArchive } from '../kafka/class-archive.ts';
 import { installKafka, kafkaLog4jConfig, type KafkaInstallation } from '../kafka/install.ts';
 import {
@@ -40,11 +46,14 @@ export interface Kafka3Node {
 export interface Kafka3Details extends KafkaClusterDetails {
   controller: Kafka3Node;
   brokers: Kafka3Node[];
+  /** The fourth broker while startExtraBroker has it running; absent or null otherwise. */
+  extraBroker?: Kafka3Node | null;
 }
 
 const serviceName = 'kafka3';
 export const controllerNodeId = 0;
 export const brokerNodeIds = [1, 2, 3];
+export const extraBrokerNodeId = 4;
 /** Four JVMs starting at once on two cores take longer than one. */
 const startTimeoutMs = 120_000;
 
@@ -78,7 +87,8 @@ function installationOf(details: Kafka3Details): KafkaInstallation {
 }
 
 function runningPids(details: Kafka3Details): number[] {
-  return [details.controller, ...details.brokers].flatMap((node) => (node.pid === null ? [] : [node.pid]));
+  const nodes = [details.controller, ...details.brokers, ...(details.extraBroker ? [details.extraBroker] : [])];
+  return nodes.flatMap((node) => (node.pid === null ? [] : [node.pid]));
 }
 
 async function stopNode(node: Kafka3Node): Promise<void> {
@@ -208,7 +218,7 @@ export const service: EnvService<Kafka3Details> = {
 
   async stop(details) {
     // Brokers first: a broker shutting down cleanly asks the controller to move its leaderships.
-    await Promise.all(details.brokers.map(stopNode));
+    await Promise.all([...details.brokers, ...(details.extraBroker ? [details.extraBroker] : [])].map(stopNode));
     await stopNode(details.controller);
   },
 };
@@ -227,6 +237,11 @@ function brokerOf(details: Kafka3Details, nodeId: number): Kafka3Node {
     throw new Error(`kafka3 has no broker ${nodeId}; its brokers are ${details.brokers.map((node) => node.nodeId).join(', ')}`);
   }
   return broker;
+}
+
+/** The running kafka3 cluster's details as recorded, or an error saying to start it first. */
+export function readKafka3(): Kafka3Details {
+  return recordedKafka3();
 }
 
 function saveKafka3(details: Kafka3Details): void {
@@ -259,4 +274,66 @@ export async function startBroker(nodeId: number): Promise<void> {
   broker.pid = started.pid;
   saveKafka3(details);
   await waitForBroker(details, broker, started);
+}
+
+/**
+ * Starts broker 4 on the running kafka3 cluster: a freshly formatted node on a new port, with
+ * the cluster's settings. Resolves once it is registered and serves; it holds no partition until
+ * something moves partitions onto it. Returns its address.
+ */
+export async function startExtraBroker(): Promise<{ nodeId: number; address: string }> {
+  const details = recordedKafka3();
+  const running = details.extraBroker;
+  if (running?.pid != null && isKafkaNodeProcess(running.pid, running.nodeDir)) return { nodeId: running.nodeId, address: brokerAddress(running) };
+  const installation = installationOf(details);
+  const [port] = await freeLoopbackPorts(1);
+  if (port === undefined) throw new Error('could not find a free loopback port for kafka3 broker 4');
+  const nodeDir = join(details.runDir, `node-${extraBrokerNodeId}`);
+  rmSync(nodeDir, { recursive: true, force: true });
+  const spec: KafkaNodeSpec = {
+    nodeId: extraBrokerNodeId,
+    role: 'broker',
+    nodeDir,
+    brokerPort: port,
+    quorumVoters: `${controllerNodeId}@127.0.0.1:${details.controller.port}`,
+    settings: clusterSettings,
+  };
+  await formatNode(installation, spec, details.clusterId);
+  const started = startNodeProcess(installation, nodeDir);
+  const node: Kafka3Node = { nodeId: extraBrokerNodeId, role: 'broker', port, pid: started.pid, nodeDir, logFile: started.logFile };
+  details.extraBroker = node;
+  saveKafka3(details);
+  await waitForBroker(details, node, started);
+  return { nodeId: node.nodeId, address: brokerAddress(node) };
+}
+
+/**
+ * Stops broker 4 (a clean shutdown) and, unless told not to (when the caller unregisters it
+ * itself), unregisters it so the cluster lists three brokers again; then deletes its folder.
+ * Safe to call when it is not running.
+ */
+export async function stopExtraBroker(options: { unregister?: boolean } = {}): Promise<void> {
+  const details = recordedKafka3();
+  const node = details.extraBroker;
+  if (node != null) {
+    await stopNode(node);
+    node.pid = null;
+    saveKafka3(details);
+  }
+  if (options.unregister ?? true) await unregisterExtraBroker(details);
+  if (node != null) rmSync(node.nodeDir, { recursive: true, force: true });
+  details.extraBroker = null;
+  saveKafka3(details);
+}
+
+async function unregisterExtraBroker(details: Kafka3Details): Promise<void> {
+  const admin = new PlatformaticKafkaAdmin({ bootstrapServers: details.bootstrap.split(','), clientId: 'lagpilot-test-env' });
+  try {
+    await admin.unregisterBroker(extraBrokerNodeId);
+  } catch (error) {
+    // Never registered, or unregistered already: the cluster is as wanted.
+    if (!(error instanceof KafkaAdminError && error.kafkaError === 'BROKER_ID_NOT_REGISTERED')) throw error;
+  } finally {
+    await admin.close();
+  }
 }
