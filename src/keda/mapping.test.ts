@@ -64,10 +64,10 @@ describe('import-keda mapping', () => {
         name: 'kafka-0.kafka.shop.svc',
         bootstrap: ['kafka-0.kafka.shop.svc:9093', 'kafka-1.kafka.shop.svc:9093'],
         sasl: { mechanism: 'scram-sha-512', username: '${KAFKA_CREDENTIALS_USERNAME}', password: '${KAFKA_CREDENTIALS_PASSWORD}' },
-        ssl: { caFile: '/etc/lagpilot/keda/kafka-credentials/ca' },
+        ssl: { caFile: '/var/run/secrets/lagpilot/kafka-credentials/ca' },
       }]);
       expect(imported.environment.map((variable) => variable.name)).to.deep.equal(['KAFKA_CREDENTIALS_USERNAME', 'KAFKA_CREDENTIALS_PASSWORD']);
-      expect(imported.mounts).to.deep.equal([{ source: 'Secret kafka-credentials', path: '/etc/lagpilot/keda/kafka-credentials' }]);
+      expect(imported.mounts).to.deep.equal([{ source: 'Secret kafka-credentials', path: '/var/run/secrets/lagpilot/kafka-credentials' }]);
       expect(JSON.stringify(imported)).not.to.contain('s3cr3t-password');
     });
 

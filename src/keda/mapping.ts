@@ -91,7 +91,8 @@ const keda = {
   hpaScaleDownStabilizationSeconds: 300,
 } as const;
 const lagpilotDefaultTickTimeoutSeconds = 10;
-const mountRoot = '/etc/lagpilot/keda';
+// Beside the service-account files, not under /etc/lagpilot: that is the config's ConfigMap volume.
+const mountRoot = '/var/run/secrets/lagpilot';
 
 /** Trigger parameters that need no setting in lagpilot, and why. */
 const notNeeded: Record<string, string> = {
