@@ -3,7 +3,7 @@
 // server, scheduler.
 // Stop: report not ready, stop ticking (running ticks get the deadline), give up leadership (so a
 // successor takes over at once), close the HTTP server, close every client. The whole stop shares one deadline (shutdown.deadline).
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Actuator } from './actuators/actuator.ts';
 import { actuatorFromConfig } from './actuators/registry.ts';
@@ -75,7 +75,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   for (const cluster of config.clusters) readiness.register(kafkaClusterCheck(cluster));
   let redis: Redis | undefined;
   if (config.redis !== undefined) {
-    const client = connectRedis(config.redis.url, config.redis.keyPrefix, options.logger.child({ component: 'redis' }));
+    const client = await connectRedis(config.redis.url, config.redis.keyPrefix, options.logger.child({ component: 'redis' }));
     redis = client;
     readiness.register(redisCheck(client));
     closers.push({ name: 'redis', close: async () => { await closeRedis(client); } });
@@ -84,7 +84,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const journal: StateStore = redis === undefined ? new MemoryStateStore() : new RedisStateStore(redis, { keyPrefix: '' });
   let leader: LeaderElector;
   try {
-    leader = electorFromConfig(config.leaderElection, { clock, logger: options.logger.child({ component: 'leader-election' }), redis });
+    leader = await electorFromConfig(config.leaderElection, { clock, logger: options.logger.child({ component: 'leader-election' }), redis });
   } catch (error) {
     await closeAll(closers, logger, config.shutdown.deadline);
     throw error;
@@ -99,7 +99,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const minimumHolds = new MinimumHolds(() => clock.now(), registry);
   if (options.tick === undefined) {
     try {
-      reconciler = startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers, history, minimumHolds });
+      reconciler = await startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers, history, minimumHolds });
     } catch (error) {
       await closeAll(closers, logger, config.shutdown.deadline);
       throw error;
@@ -208,11 +208,11 @@ interface ControlLoopWiring {
  * The control loop of every target: its collectors through the runner (the last collection
  * also feeds /metrics), its engine settings and its actuator, joined by the reconciler.
  */
-function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWiring): Reconciler {
+async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWiring): Promise<Reconciler> {
   const actuators: { target: TargetConfig; actuator: Actuator }[] = [];
   for (const target of config.targets) {
     try {
-      actuators.push({ target, actuator: actuatorFromConfig(target.actuator) });
+      actuators.push({ target, actuator: await actuatorFromConfig(target.actuator) });
     } catch (error) {
       void Promise.allSettled(actuators.map((entry) => entry.actuator.close()));
       throw new Error(`target ${target.name}: ${errorMessage(error)}`, { cause: error });
@@ -284,8 +284,10 @@ function evaluateOnAlert(reconciler: Reconciler, target: string, route: string, 
   );
 }
 
-function connectRedis(url: string, keyPrefix: string, logger: Logger): Redis {
-  const client = new Redis(url, {
+/** The daemon's Redis client; ioredis is loaded only when the config has a redis section. */
+async function connectRedis(url: string, keyPrefix: string, logger: Logger): Promise<Redis> {
+  const { Redis: RedisClient } = await import('ioredis');
+  const client = new RedisClient(url, {
     keyPrefix,
     // Fail commands at once while disconnected instead of queueing them: a readiness probe
     // must see the outage, and ticks must not pile up behind a dead connection.

@@ -12,26 +12,36 @@ function decision(current: number, desired: number): Decision {
   return { time: 1_700_000_000, current, desired, action: desired > current ? 'scaleUp' : 'scaleDown', reasons: [], recommendations: [] };
 }
 
+/** The rejection of `building` as a function that throws it, for chai's .throw(); it throws nothing when `building` resolved. */
+async function rejectionOf(building: Promise<unknown>): Promise<() => void> {
+  try {
+    await building;
+    return () => undefined;
+  } catch (error) {
+    return () => { throw error; };
+  }
+}
+
 describe('actuator registry', function () {
-  it('builds each kind from its config section, with the section\'s defaults', function () {
-    expect(createActuator({ kind: 'dryRun' })).to.be.instanceOf(RecordingActuator);
-    const local = createActuator({ kind: 'localProcess', command: process.execPath });
+  it('builds each kind from its config section, with the section\'s defaults', async function () {
+    expect(await createActuator({ kind: 'dryRun' })).to.be.instanceOf(RecordingActuator);
+    const local = await createActuator({ kind: 'localProcess', command: process.execPath });
     expect(local).to.be.instanceOf(LocalProcessActuator);
     expect(local.dryRun).to.equal(false);
-    const webhook = createActuator({ kind: 'webhook', url: 'http://127.0.0.1:9/decisions', secret: 'a-secret-of-16-chars', dryRun: true });
+    const webhook = await createActuator({ kind: 'webhook', url: 'http://127.0.0.1:9/decisions', secret: 'a-secret-of-16-chars', dryRun: true });
     expect(webhook).to.be.instanceOf(WebhookActuator);
     expect(webhook.dryRun).to.equal(true);
   });
 
-  it('builds from the loaded config, whose durations are already milliseconds', function () {
+  it('builds from the loaded config, whose durations are already milliseconds', async function () {
     const loaded = actuatorSchema.parse({ kind: 'localProcess', command: process.execPath, stopTimeout: '5s' });
-    const local = actuatorFromConfig(loaded);
+    const local = await actuatorFromConfig(loaded);
     expect(local).to.be.instanceOf(LocalProcessActuator);
-    expect(() => createActuator(loaded), 'parsing the loaded section again refuses it').to.throw(ActuatorConfigError, /stopTimeout/);
+    expect(await rejectionOf(createActuator(loaded)), 'parsing the loaded section again refuses it').to.throw(ActuatorConfigError, /stopTimeout/);
   });
 
-  it('builds a Kubernetes actuator from a kubeconfig file', function () {
-    const kube = createActuator({
+  it('builds a Kubernetes actuator from a kubeconfig file', async function () {
+    const kube = await createActuator({
       kind: 'kubernetesScale',
       auth: { from: 'kubeconfig', path: new URL('./testdata/kubeconfig.yaml', import.meta.url).pathname },
       workload: { kind: 'Deployment', name: 'orders-consumer' },
@@ -39,52 +49,52 @@ describe('actuator registry', function () {
     expect(kube).to.be.instanceOf(KubernetesScaleActuator);
   });
 
-  it('builds a resources actuator that is a dry run unless told otherwise', function () {
+  it('builds a resources actuator that is a dry run unless told otherwise', async function () {
     const section = {
       kind: 'resources',
       auth: { from: 'kubeconfig', path: new URL('./testdata/kubeconfig.yaml', import.meta.url).pathname },
       workload: { kind: 'Deployment', name: 'orders-consumer' },
       prometheus: { url: 'http://127.0.0.1:9/' },
     };
-    const resources = createActuator(section);
+    const resources = await createActuator(section);
     expect(resources).to.be.instanceOf(ResourcesActuator);
     expect(resources.dryRun).to.equal(true);
-    expect(createActuator({ ...section, dryRun: false }).dryRun).to.equal(false);
-    expect(() => createActuator({ ...section, window: '1m', step: '5m', cpu: { min: 'lots' } })).to.throw(
+    expect((await createActuator({ ...section, dryRun: false })).dryRun).to.equal(false);
+    expect(await rejectionOf(createActuator({ ...section, window: '1m', step: '5m', cpu: { min: 'lots' } }))).to.throw(
       ActuatorConfigError,
       /invalid resources actuator config: cpu.min: "lots" is not a Kubernetes quantity.*; step: step must not be longer than window/,
     );
-    expect(() => createActuator({ ...section, memory: { min: '2Gi', max: '1Gi' } })).to.throw(ActuatorConfigError, /memory.min: min 2Gi is above max 1Gi/);
+    expect(await rejectionOf(createActuator({ ...section, memory: { min: '2Gi', max: '1Gi' } }))).to.throw(ActuatorConfigError, /memory.min: min 2Gi is above max 1Gi/);
   });
 
-  it('refuses an unknown kind and names the known ones', function () {
-    expect(() => createActuator({ kind: 'ansible' })).to.throw(ActuatorConfigError, /unknown actuator kind "ansible" \(one of: dryRun, kubernetesScale, localProcess, resources, webhook, brokers\)/);
-    expect(() => createActuator({})).to.throw(ActuatorConfigError, /no kind/);
+  it('refuses an unknown kind and names the known ones', async function () {
+    expect(await rejectionOf(createActuator({ kind: 'ansible' }))).to.throw(ActuatorConfigError, /unknown actuator kind "ansible" \(one of: dryRun, kubernetesScale, localProcess, resources, webhook, brokers\)/);
+    expect(await rejectionOf(createActuator({}))).to.throw(ActuatorConfigError, /no kind/);
   });
 
-  it('refuses a section its own schema rejects, naming each field', function () {
-    expect(() => createActuator({ kind: 'webhook', url: 'ftp://example.invalid/', secret: 'short' })).to.throw(
+  it('refuses a section its own schema rejects, naming each field', async function () {
+    expect(await rejectionOf(createActuator({ kind: 'webhook', url: 'ftp://example.invalid/', secret: 'short' }))).to.throw(
       ActuatorConfigError,
       /invalid webhook actuator config: url: must be an http:\/\/ or https:\/\/ URL; secret: /,
     );
-    expect(() => createActuator({ kind: 'kubernetesScale', workload: { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaNodePool', name: 'pool', namespace: 'kafka' } })).to.throw(
+    expect(await rejectionOf(createActuator({ kind: 'kubernetesScale', workload: { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaNodePool', name: 'pool', namespace: 'kafka' } }))).to.throw(
       ActuatorConfigError,
       /workload.plural: set plural for the custom resource kind KafkaNodePool/,
     );
-    expect(() => createActuator({ kind: 'kubernetesScale', workload: { kind: 'DaemonSet', name: 'agent', namespace: 'ops' } })).to.throw(
+    expect(await rejectionOf(createActuator({ kind: 'kubernetesScale', workload: { kind: 'DaemonSet', name: 'agent', namespace: 'ops' } }))).to.throw(
       ActuatorConfigError,
       /workload.kind: apps\/v1 kind must be Deployment or StatefulSet, not "DaemonSet"/,
     );
-    expect(() => createActuator({ kind: 'localProcess', command: 'worker', stopTimeout: 'soon' })).to.throw(ActuatorConfigError, /stopTimeout/);
+    expect(await rejectionOf(createActuator({ kind: 'localProcess', command: 'worker', stopTimeout: 'soon' }))).to.throw(ActuatorConfigError, /stopTimeout/);
   });
 
-  it('refuses a Kubernetes workload without a namespace when the context names none', function () {
-    expect(() =>
+  it('refuses a Kubernetes workload without a namespace when the context names none', async function () {
+    expect(await rejectionOf(
       createActuator({
         kind: 'kubernetesScale',
         auth: { from: 'kubeconfig', path: new URL('./testdata/kubeconfig-no-namespace.yaml', import.meta.url).pathname },
         workload: { kind: 'StatefulSet', name: 'brokers' },
-      }),
+      })),
     ).to.throw(/StatefulSet brokers: no namespace/);
   });
 });

@@ -1,6 +1,10 @@
 // The explicit list of actuator kinds. Each factory validates its own config section with its
 // own schema, so an actuator built outside the config loader (a test, the simulator) meets the
 // same rules and defaults as one built from lagpilot.yaml.
+//
+// Each kind's module is imported when an actuator of that kind is built, not before: the
+// Kubernetes kinds bring the Kubernetes client (about 37 MiB of memory once loaded), which a
+// daemon scaling only local processes or webhooks should not carry.
 import type { z } from 'zod';
 import {
   type ActuatorConfig,
@@ -11,12 +15,7 @@ import {
   webhookActuatorSchema,
 } from '../config/schema/actuators.ts';
 import type { Actuator } from './actuator.ts';
-import { BrokersActuator } from './brokers.ts';
 import { RecordingActuator, recordingActuatorSchema } from './dry-run.ts';
-import { KubernetesScaleActuator } from './kubernetes-scale.ts';
-import { LocalProcessActuator } from './local-process.ts';
-import { ResourcesActuator } from './resources.ts';
-import { WebhookActuator } from './webhook.ts';
 
 export class ActuatorConfigError extends Error {
   override name = 'ActuatorConfigError';
@@ -25,24 +24,24 @@ export class ActuatorConfigError extends Error {
 export interface ActuatorFactory {
   kind: string;
   configSchema: z.ZodType;
-  /** Validates `section` with configSchema, then builds; throws ActuatorConfigError naming each problem. */
-  create(section: unknown): Actuator;
+  /** Validates `section` with configSchema, then builds; rejects with ActuatorConfigError naming each problem. */
+  create(section: unknown): Promise<Actuator>;
   /**
    * Builds from what configSchema already produced (the config loader's output: durations are
    * milliseconds by then, and parsing them again would refuse them).
    */
-  fromParsed(config: unknown): Actuator;
+  fromParsed(config: unknown): Promise<Actuator>;
 }
 
 function factory<Schema extends z.ZodType>(
   kind: string,
   configSchema: Schema,
-  build: (config: z.output<Schema>) => Actuator,
+  build: (config: z.output<Schema>) => Actuator | Promise<Actuator>,
 ): ActuatorFactory {
   return {
     kind,
     configSchema,
-    create(section) {
+    async create(section) {
       const parsed = configSchema.safeParse(section);
       if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(section)'}: ${issue.message}`);
@@ -50,7 +49,7 @@ function factory<Schema extends z.ZodType>(
       }
       return build(parsed.data);
     },
-    fromParsed(config) {
+    async fromParsed(config) {
       return build(config as z.output<Schema>);
     },
   };
@@ -58,22 +57,22 @@ function factory<Schema extends z.ZodType>(
 
 export const actuatorFactories: readonly ActuatorFactory[] = [
   factory('dryRun', recordingActuatorSchema, () => new RecordingActuator()),
-  factory('kubernetesScale', kubernetesScaleActuatorSchema, (config) => new KubernetesScaleActuator(config)),
-  factory('localProcess', localProcessActuatorSchema, (config) => new LocalProcessActuator(config)),
-  factory('resources', resourcesActuatorSchema, (config) => new ResourcesActuator(config)),
-  factory('webhook', webhookActuatorSchema, (config) => new WebhookActuator(config)),
-  factory('brokers', brokersActuatorSchema, (config) => new BrokersActuator(config)),
+  factory('kubernetesScale', kubernetesScaleActuatorSchema, async (config) => new (await import('./kubernetes-scale.ts')).KubernetesScaleActuator(config)),
+  factory('localProcess', localProcessActuatorSchema, async (config) => new (await import('./local-process.ts')).LocalProcessActuator(config)),
+  factory('resources', resourcesActuatorSchema, async (config) => new (await import('./resources.ts')).ResourcesActuator(config)),
+  factory('webhook', webhookActuatorSchema, async (config) => new (await import('./webhook.ts')).WebhookActuator(config)),
+  factory('brokers', brokersActuatorSchema, async (config) => new (await import('./brokers.ts')).BrokersActuator(config)),
 ];
 
 /** Builds the actuator of a target from the loaded config (targets[].actuator). */
-export function actuatorFromConfig(config: ActuatorConfig, factories: readonly ActuatorFactory[] = actuatorFactories): Actuator {
+export async function actuatorFromConfig(config: ActuatorConfig, factories: readonly ActuatorFactory[] = actuatorFactories): Promise<Actuator> {
   const chosen = factories.find((entry) => entry.kind === config.kind);
   if (chosen === undefined) throw new ActuatorConfigError(`unknown actuator kind "${config.kind}" (one of: ${factories.map((entry) => entry.kind).join(', ')})`);
   return chosen.fromParsed(config);
 }
 
-/** Builds the actuator a config section asks for, or throws naming the kind and each problem. */
-export function createActuator(section: unknown, factories: readonly ActuatorFactory[] = actuatorFactories): Actuator {
+/** Builds the actuator a config section asks for, or rejects naming the kind and each problem. */
+export async function createActuator(section: unknown, factories: readonly ActuatorFactory[] = actuatorFactories): Promise<Actuator> {
   const kind = typeof section === 'object' && section !== null && 'kind' in section ? section.kind : undefined;
   const known = factories.map((entry) => entry.kind).join(', ');
   if (typeof kind !== 'string') throw new ActuatorConfigError(`actuator config has no kind (one of: ${known})`);

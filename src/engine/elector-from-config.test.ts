@@ -28,26 +28,27 @@ function kubeconfigFile(directory: string): string {
 describe('electorFromConfig', () => {
   const clock = new ManualClock(0);
 
-  it('gives a sole replica that always leads when no election is configured', () => {
-    const elector = electorFromConfig(leaderElectionSchema.parse({ identity: 'only' }), { clock, logger: silentLogger });
+  it('gives a sole replica that always leads when no election is configured', async () => {
+    const elector = await electorFromConfig(leaderElectionSchema.parse({ identity: 'only' }), { clock, logger: silentLogger });
     expect(elector).to.be.instanceOf(SoleReplicaElector);
     expect(elector.identity).to.equal('only');
   });
 
-  it('gives a Lease elector in the pod\'s namespace, from a kubeconfig', () => {
+  it('gives a Lease elector in the pod\'s namespace, from a kubeconfig', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'lagpilot-elector-'));
     const namespaceFile = join(directory, 'namespace');
     writeFileSync(namespaceFile, 'autoscaling\n');
     const config = leaderElectionSchema.parse({ backend: 'kubernetes', kubeconfig: kubeconfigFile(directory), identity: 'pod-1' });
-    const elector = electorFromConfig(config, { clock, logger: silentLogger, namespaceFile });
+    const elector = await electorFromConfig(config, { clock, logger: silentLogger, namespaceFile });
     expect(elector).to.be.instanceOf(LeaseElector);
     expect(elector.identity).to.equal('pod-1');
     expect(elector.isLeader()).to.equal(false);
   });
 
-  it('refuses the redis backend without a Redis client, naming the section', () => {
+  it('refuses the redis backend without a Redis client, naming the section', async () => {
     const config = leaderElectionSchema.parse({ backend: 'redis' });
-    expect(() => electorFromConfig(config, { clock, logger: silentLogger })).to.throw('leaderElection.backend is redis, but no redis section is configured');
+    const refusal = await electorFromConfig(config, { clock, logger: silentLogger }).then(() => undefined, (error: unknown) => error);
+    expect(refusal).to.be.instanceOf(Error).with.property('message', 'leaderElection.backend is redis, but no redis section is configured');
   });
 
   it('exports leadership and term as metrics, read at scrape time', async () => {

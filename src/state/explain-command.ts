@@ -1,7 +1,6 @@
 // `lagpilot explain --config FILE --target NAME`: the last decisions for a target with their
 // reasons, read from the decision journal in Redis.
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
 import { loadConfigFile } from '../config/loader.ts';
 import { explainTarget } from './explain.ts';
 import { RedisStateStore } from './redis-store.ts';
@@ -25,6 +24,8 @@ export async function runExplain(options: ExplainOptions, write: (text: string) 
   if (config.redis === undefined) {
     throw new Error(`${options.config} has no redis section: without Redis the journal lives only in the running daemon's memory`);
   }
+  // Imported here, not at the top: every lagpilot command registers this one, and only it needs Redis.
+  const { Redis } = await import('ioredis');
   const client = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   try {
     await client.connect();
