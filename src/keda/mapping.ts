@@ -254,7 +254,15 @@ function importScaledObject(scaledObject: ScaledObject, manifests: KedaManifests
   }
   if (groups.size === 0) add('spec.triggers', `${spec.triggers.length} trigger(s)`, 'unmapped', 'no Kafka trigger lagpilot can take over: no target is written for this ScaledObject');
   else mapScaledObjectFields(scaledObject, add, `targets[${result.config.targets.length - groups.size}]`);
-  result.report.push(...entries);
+  result.report.push(...entries.map((entry, index) => ({ entry, index })).sort((a, b) => fieldRank(a.entry.field) - fieldRank(b.entry.field) || a.index - b.index).map(({ entry }) => entry));
+}
+
+/** Report order within an object: the workload, bounds and timing, triggers with their authentication, HPA behaviour. */
+function fieldRank(field: string): number {
+  if (field.startsWith('metadata.') || field.startsWith('spec.scaleTargetRef')) return 0;
+  if (field.startsWith('spec.advanced')) return 3;
+  if (field.startsWith('spec.triggers') || /^[A-Z]/.test(field)) return 2;
+  return 1;
 }
 
 function resolveKafkaTrigger(
