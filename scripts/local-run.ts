@@ -197,173 +197,177 @@ async function main(): Promise<number> {
   await admin.createTopics({ topics: [topic], partitions: options.partitions, replicas: 1 });
   say(`topic ${topic}: ${options.partitions} partitions; consumer group ${group}`);
 
-  let configText = readFileSync(join(repoRoot, 'config', 'demo.yaml'), 'utf8');
-  if (redisUrl !== undefined) configText += `redis:\n  url: "\${LAGPILOT_REDIS_URL}"\n  keyPrefix: "lagpilot-demo-${runId}:"\n`;
-  const configFile = join(runDir, 'lagpilot.yaml');
-  writeFileSync(configFile, configText);
-  const port = await choosePort(options.port);
-  const daemonLog = join(runDir, 'lagpilot.log');
-  const logFd = openSync(daemonLog, 'a');
-  let daemon: ChildProcess;
+  // The topic and group are this run's alone: deleted however the run ends.
   try {
-    daemon = spawn(process.execPath, [join(repoRoot, 'src', 'cli.ts'), 'run', '--config', configFile], {
-      cwd: repoRoot,
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-      env: {
-        ...process.env,
-        LAGPILOT_PORT: String(port),
-        LAGPILOT_KAFKA_BOOTSTRAP: kafka.bootstrap,
-        LAGPILOT_DEMO_TOPIC: topic,
-        LAGPILOT_DEMO_GROUP: group,
-        LAGPILOT_DEMO_MAX_WORKERS: String(options.maxWorkers),
-        LAGPILOT_DEMO_NODE: process.execPath,
-        LAGPILOT_DEMO_WORKER: join(repoRoot, 'src', 'demo', 'worker.ts'),
-        LAGPILOT_DEMO_WORKER_RATE: String(options.workerRate),
-        LAGPILOT_DEMO_LOG_DIR: workerLogDir,
-        ...(redisUrl === undefined ? {} : { LAGPILOT_REDIS_URL: redisUrl }),
+    let configText = readFileSync(join(repoRoot, 'config', 'demo.yaml'), 'utf8');
+    if (redisUrl !== undefined) configText += `redis:\n  url: "\${LAGPILOT_REDIS_URL}"\n  keyPrefix: "lagpilot-demo-${runId}:"\n`;
+    const configFile = join(runDir, 'lagpilot.yaml');
+    writeFileSync(configFile, configText);
+    const port = await choosePort(options.port);
+    const daemonLog = join(runDir, 'lagpilot.log');
+    const logFd = openSync(daemonLog, 'a');
+    let daemon: ChildProcess;
+    try {
+      daemon = spawn(process.execPath, [join(repoRoot, 'src', 'cli.ts'), 'run', '--config', configFile], {
+        cwd: repoRoot,
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        env: {
+          ...process.env,
+          LAGPILOT_PORT: String(port),
+          LAGPILOT_KAFKA_BOOTSTRAP: kafka.bootstrap,
+          LAGPILOT_DEMO_TOPIC: topic,
+          LAGPILOT_DEMO_GROUP: group,
+          LAGPILOT_DEMO_MAX_WORKERS: String(options.maxWorkers),
+          LAGPILOT_DEMO_NODE: process.execPath,
+          LAGPILOT_DEMO_WORKER: join(repoRoot, 'src', 'demo', 'worker.ts'),
+          LAGPILOT_DEMO_WORKER_RATE: String(options.workerRate),
+          LAGPILOT_DEMO_LOG_DIR: workerLogDir,
+          ...(redisUrl === undefined ? {} : { LAGPILOT_REDIS_URL: redisUrl }),
+        },
+      });
+    } finally {
+      closeSync(logFd);
+    }
+    const leader = daemon.pid;
+    if (leader === undefined) throw new Error(`could not start lagpilot (${process.execPath} src/cli.ts run)`);
+    daemonState.pid = leader;
+    const daemonExited = new Promise<void>((resolveExit) => {
+      daemon.once('exit', (code, signal) => {
+        daemonState.exit = { code, signal };
+        resolveExit();
+      });
+    });
+    // Whatever ends this script, lagpilot and its workers must not outlive it.
+    process.once('exit', () => { if (daemonState.exit === undefined) killGroup(leader, 'SIGTERM'); });
+    say(`lagpilot: pid ${leader}, config ${relative(repoRoot, configFile)} (from config/demo.yaml), log ${relative(repoRoot, daemonLog)}, worker logs ${relative(repoRoot, workerLogDir)}/`);
+
+    const view = new DaemonView(`http://127.0.0.1:${port}`, targetName);
+    const answerBy = Date.now() + 60_000;
+    while (stopRequested === undefined && !(await view.answers())) {
+      const early = daemonState.exit;
+      if (early !== undefined) throw new Error(`lagpilot exited (code ${early.code ?? early.signal ?? 'unknown'}) before it answered on port ${port}; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
+      if (Date.now() > answerBy) throw new Error(`lagpilot did not answer http://127.0.0.1:${port}/healthz within 60 s; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
+      await sleep(200);
+    }
+    say(`status page: http://127.0.0.1:${port}/  (decisions: http://127.0.0.1:${port}/api/decisions?target=${targetName}, metrics: /metrics)`);
+    say('Ctrl-C stops the demo.');
+
+    let sendErrorShown = false;
+    const load = new LoadGenerator({
+      bootstrap: kafka.bootstrap,
+      topic,
+      partitions: options.partitions,
+      replay,
+      onSendError: (error) => {
+        if (sendErrorShown) return;
+        sendErrorShown = true;
+        say(`load: a send failed, retrying (${(error as Error).message})`);
       },
     });
-  } finally {
-    closeSync(logFd);
-  }
-  const leader = daemon.pid;
-  if (leader === undefined) throw new Error(`could not start lagpilot (${process.execPath} src/cli.ts run)`);
-  daemonState.pid = leader;
-  const daemonExited = new Promise<void>((resolveExit) => {
-    daemon.once('exit', (code, signal) => {
-      daemonState.exit = { code, signal };
-      resolveExit();
-    });
-  });
-  // Whatever ends this script, lagpilot and its workers must not outlive it.
-  process.once('exit', () => { if (daemonState.exit === undefined) killGroup(leader, 'SIGTERM'); });
-  say(`lagpilot: pid ${leader}, config ${relative(repoRoot, configFile)} (from config/demo.yaml), log ${relative(repoRoot, daemonLog)}, worker logs ${relative(repoRoot, workerLogDir)}/`);
+    load.start();
+    const loadStartedAt = Date.now();
 
-  const view = new DaemonView(`http://127.0.0.1:${port}`, targetName);
-  const answerBy = Date.now() + 60_000;
-  while (stopRequested === undefined && !(await view.answers())) {
-    const early = daemonState.exit;
-    if (early !== undefined) throw new Error(`lagpilot exited (code ${early.code ?? early.signal ?? 'unknown'}) before it answered on port ${port}; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
-    if (Date.now() > answerBy) throw new Error(`lagpilot did not answer http://127.0.0.1:${port}/healthz within 60 s; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
-    await sleep(200);
-  }
-  say(`status page: http://127.0.0.1:${port}/  (decisions: http://127.0.0.1:${port}/api/decisions?target=${targetName}, metrics: /metrics)`);
-  say('Ctrl-C stops the demo.');
+    const stopAfterTimer = options.stopAfter === undefined ? undefined : setTimeout(() => { requestStop(`--stop-after ${options.stopAfter}`); }, options.stopAfter * 1000);
 
-  let sendErrorShown = false;
-  const load = new LoadGenerator({
-    bootstrap: kafka.bootstrap,
-    topic,
-    partitions: options.partitions,
-    replay,
-    onSendError: (error) => {
-      if (sendErrorShown) return;
-      sendErrorShown = true;
-      say(`load: a send failed, retrying (${(error as Error).message})`);
-    },
-  });
-  load.start();
-  const loadStartedAt = Date.now();
-
-  const stopAfterTimer = options.stopAfter === undefined ? undefined : setTimeout(() => { requestStop(`--stop-after ${options.stopAfter}`); }, options.stopAfter * 1000);
-
-  const shown = new Set<number>();
-  let lastShown: Decision | undefined;
-  let firstDecision: Decision | undefined;
-  let decisionsSeen = 0;
-  let nextProgressAt = 0;
-  let replayOverShown = false;
-  while (stopRequested === undefined && daemonState.exit === undefined) {
-    try {
-      for (const decision of await view.decisions(50)) {
-        if (shown.has(decision.time)) continue;
-        shown.add(decision.time);
-        decisionsSeen += 1;
-        const traceSecond = replay.position(decision.time - loadStartedAt / 1000).traceSecond;
-        if (firstDecision === undefined) {
-          firstDecision = decision;
-          say(`first decision after ${seconds(decision.time * 1000 - commandStartedAt)} s`);
+    const shown = new Set<number>();
+    let lastShown: Decision | undefined;
+    let firstDecision: Decision | undefined;
+    let decisionsSeen = 0;
+    let nextProgressAt = 0;
+    let replayOverShown = false;
+    while (stopRequested === undefined && daemonState.exit === undefined) {
+      try {
+        for (const decision of await view.decisions(50)) {
+          if (shown.has(decision.time)) continue;
+          shown.add(decision.time);
+          decisionsSeen += 1;
+          const traceSecond = replay.position(decision.time - loadStartedAt / 1000).traceSecond;
+          if (firstDecision === undefined) {
+            firstDecision = decision;
+            say(`first decision after ${seconds(decision.time * 1000 - commandStartedAt)} s`);
+          }
+          if (isNewsworthy(decision, lastShown)) {
+            for (const line of formatDecision(decision, commandStartedAt, traceSecond)) say(line);
+            lastShown = decision;
+          }
         }
-        if (isNewsworthy(decision, lastShown)) {
-          for (const line of formatDecision(decision, commandStartedAt, traceSecond)) say(line);
-          lastShown = decision;
+      } catch (error) {
+        say(`(decisions unreadable: ${(error as Error).message})`);
+      }
+      const now = Date.now();
+      if (now >= nextProgressAt) {
+        nextProgressAt = now + options.progressEvery * 1000;
+        const position = replay.position(load.elapsedSeconds());
+        const reading = await view.metrics(group).catch(() => ({}));
+        say(formatProgress({
+          elapsedSeconds: (now - commandStartedAt) / 1000,
+          traceSecond: position.traceSecond,
+          traceSeconds: replay.traceSeconds,
+          round: position.round,
+          produceRate: position.rate,
+          traceRate: position.traceRate,
+          neededWorkers: position.rate / options.workerRate,
+          ...reading,
+        }));
+        if (position.finished && !replayOverShown) {
+          replayOverShown = true;
+          say('the trace is over: no more load; lagpilot scales the workers back in (Ctrl-C stops the demo)');
         }
       }
-    } catch (error) {
-      say(`(decisions unreadable: ${(error as Error).message})`);
+      await Promise.race([sleep(1_000), new Promise<void>((wake) => { stopWaiters.push(wake); })]);
     }
-    const now = Date.now();
-    if (now >= nextProgressAt) {
-      nextProgressAt = now + options.progressEvery * 1000;
-      const position = replay.position(load.elapsedSeconds());
-      const reading = await view.metrics(group).catch(() => ({}));
-      say(formatProgress({
-        elapsedSeconds: (now - commandStartedAt) / 1000,
-        traceSecond: position.traceSecond,
-        traceSeconds: replay.traceSeconds,
-        round: position.round,
-        produceRate: position.rate,
-        traceRate: position.traceRate,
-        neededWorkers: position.rate / options.workerRate,
-        ...reading,
-      }));
-      if (position.finished && !replayOverShown) {
-        replayOverShown = true;
-        say('the trace is over: no more load; lagpilot scales the workers back in (Ctrl-C stops the demo)');
-      }
-    }
-    await Promise.race([sleep(1_000), new Promise<void>((wake) => { stopWaiters.push(wake); })]);
-  }
-  clearTimeout(stopAfterTimer);
+    clearTimeout(stopAfterTimer);
 
-  const problems: string[] = [];
-  const exitedEarly = daemonState.exit;
-  if (exitedEarly !== undefined && stopRequested === undefined) {
-    problems.push(`lagpilot exited on its own (code ${exitedEarly.code ?? exitedEarly.signal ?? 'unknown'}); its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
-  }
-  say(`stopping (${stopRequested ?? 'lagpilot exited'}): the load generator, then lagpilot and its workers...`);
-  const produced = await load.stop();
-  say(`load generator stopped: ${produced.sent} messages produced in ${produced.elapsedSeconds.toFixed(0)} s`);
-  if (daemonState.exit === undefined) {
-    daemon.kill('SIGTERM');
-    const deadline = setTimeout(() => {
-      problems.push('lagpilot did not stop within 40 s: killed it and its workers');
+    const problems: string[] = [];
+    const exitedEarly = daemonState.exit;
+    if (exitedEarly !== undefined && stopRequested === undefined) {
+      problems.push(`lagpilot exited on its own (code ${exitedEarly.code ?? exitedEarly.signal ?? 'unknown'}); its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
+    }
+    say(`stopping (${stopRequested ?? 'lagpilot exited'}): the load generator, then lagpilot and its workers...`);
+    const produced = await load.stop();
+    say(`load generator stopped: ${produced.sent} messages produced in ${produced.elapsedSeconds.toFixed(0)} s`);
+    if (daemonState.exit === undefined) {
+      daemon.kill('SIGTERM');
+      const deadline = setTimeout(() => {
+        problems.push('lagpilot did not stop within 40 s: killed it and its workers');
+        killGroup(leader, 'SIGKILL');
+      }, 40_000);
+      await daemonExited;
+      clearTimeout(deadline);
+      // Read after the await: the exit callback set it meanwhile.
+      const exit = readExit(daemonState) ?? { code: null, signal: null };
+      if (exit.code !== 0) problems.push(`lagpilot stopped with ${exit.code === null ? `signal ${exit.signal ?? 'unknown'}` : `code ${exit.code}`}; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
+      else say('lagpilot stopped cleanly (it stopped its workers first)');
+    }
+    // Workers share lagpilot's process group: any left after it exited is an orphan.
+    const orphansBy = Date.now() + 5_000;
+    while (groupAlive(leader) && Date.now() < orphansBy) await sleep(100);
+    if (groupAlive(leader)) {
+      problems.push(`processes of lagpilot's group ${leader} outlived it: killed them`);
       killGroup(leader, 'SIGKILL');
-    }, 40_000);
-    await daemonExited;
-    clearTimeout(deadline);
-    // Read after the await: the exit callback set it meanwhile.
-    const exit = readExit(daemonState) ?? { code: null, signal: null };
-    if (exit.code !== 0) problems.push(`lagpilot stopped with ${exit.code === null ? `signal ${exit.signal ?? 'unknown'}` : `code ${exit.code}`}; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
-    else say('lagpilot stopped cleanly (it stopped its workers first)');
-  }
-  // Workers share lagpilot's process group: any left after it exited is an orphan.
-  const orphansBy = Date.now() + 5_000;
-  while (groupAlive(leader) && Date.now() < orphansBy) await sleep(100);
-  if (groupAlive(leader)) {
-    problems.push(`processes of lagpilot's group ${leader} outlived it: killed them`);
-    killGroup(leader, 'SIGKILL');
-  }
+    }
 
-  try {
-    await admin.deleteGroups({ groups: [group] });
-  } catch (error) {
-    say(`could not delete the consumer group ${group}: ${(error as Error).message}`);
-  }
-  try {
-    await admin.deleteTopics({ topics: [topic] });
-  } catch (error) {
-    say(`could not delete the topic ${topic}: ${(error as Error).message}`);
-  }
-  await admin.close();
 
-  say(firstDecision === undefined
-    ? 'no decision was made before the demo stopped'
-    : `first decision after ${seconds(firstDecision.time * 1000 - commandStartedAt)} s (${decisionsSeen} decisions in all)`);
-  say(`Kafka keeps running at ${kafka.bootstrap} for the next start (npm run env -- down stops it)`);
-  for (const problem of problems) say(`PROBLEM: ${problem}`);
-  return problems.length === 0 ? 0 : 1;
+    say(firstDecision === undefined
+      ? 'no decision was made before the demo stopped'
+      : `first decision after ${seconds(firstDecision.time * 1000 - commandStartedAt)} s (${decisionsSeen} decisions in all)`);
+    say(`Kafka keeps running at ${kafka.bootstrap} for the next start (npm run env -- down stops it)`);
+    for (const problem of problems) say(`PROBLEM: ${problem}`);
+    return problems.length === 0 ? 0 : 1;
+  } finally {
+    try {
+      await admin.deleteGroups({ groups: [group] });
+    } catch (error) {
+      say(`could not delete the consumer group ${group}: ${(error as Error).message}`);
+    }
+    try {
+      await admin.deleteTopics({ topics: [topic] });
+    } catch (error) {
+      say(`could not delete the topic ${topic}: ${(error as Error).message}`);
+    }
+    await admin.close();
+  }
 }
 
 main().then(
