@@ -93,14 +93,18 @@ const configLockDir = join(runDir, '.config.lock');
 interface WebhookRoute {
   id: string;
   url: string;
+  /** Sent as `Authorization: Bearer <token>` (http_config.authorization) when set. */
+  bearerToken?: string;
 }
 
 function routeReceiverName(id: string): string {
   return `${lagpilotReceiverName}-${id}`;
 }
 
-function webhookConfig(url: string): Record<string, unknown> {
-  return { url, send_resolved: true, max_alerts: 0 };
+function webhookConfig(url: string, bearerToken?: string): Record<string, unknown> {
+  const config: Record<string, unknown> = { url, send_resolved: true, max_alerts: 0 };
+  if (bearerToken !== undefined) config.http_config = { authorization: { type: 'Bearer', credentials: bearerToken } };
+  return config;
 }
 
 function alertmanagerConfig(defaultUrl: string, routes: WebhookRoute[]): Record<string, unknown> {
@@ -115,7 +119,7 @@ function alertmanagerConfig(defaultUrl: string, routes: WebhookRoute[]): Record<
     },
     receivers: [
       { name: lagpilotReceiverName, webhook_configs: [webhookConfig(defaultUrl)] },
-      ...routes.map((route) => ({ name: routeReceiverName(route.id), webhook_configs: [webhookConfig(route.url)] })),
+      ...routes.map((route) => ({ name: routeReceiverName(route.id), webhook_configs: [webhookConfig(route.url, route.bearerToken)] })),
     ],
   };
 }
@@ -137,7 +141,13 @@ function readRoutes(): WebhookRoute[] {
   return readdirSync(routesDir)
     .filter((file) => file.endsWith('.url'))
     .sort()
-    .map((file) => ({ id: file.slice(0, -'.url'.length), url: readFileSync(join(routesDir, file), 'utf8').trim() }));
+    .map((file) => {
+      const id = file.slice(0, -'.url'.length);
+      const tokenFile = join(routesDir, `${id}.token`);
+      const route: WebhookRoute = { id, url: readFileSync(join(routesDir, file), 'utf8').trim() };
+      if (existsSync(tokenFile)) route.bearerToken = readFileSync(tokenFile, 'utf8').trim();
+      return route;
+    });
 }
 
 /**
@@ -181,13 +191,22 @@ export async function setWebhookReceiver(details: AlertmanagerDetails, webhookUr
 /**
  * Sends the alerts labelled `lagpilot_route=ID` to this URL, through a receiver of their own, so
  * a test can take its alerts to its own lagpilot while other runs share the Alertmanager.
- * Returns the labels to put on the alerts.
+ * With `bearerToken`, Alertmanager authenticates with it (http_config.authorization). Returns the
+ * labels to put on the alerts.
  */
-export async function routeAlertsToWebhook(details: AlertmanagerDetails, id: string, webhookUrl: string): Promise<Record<string, string>> {
+export async function routeAlertsToWebhook(
+  details: AlertmanagerDetails,
+  id: string,
+  webhookUrl: string,
+  options: { bearerToken?: string } = {},
+): Promise<Record<string, string>> {
   if (!/^[\w-]+$/.test(id)) throw new Error(`route id "${id}" may hold only letters, digits, _ and -`);
   checkWebhookUrl(webhookUrl);
   await withConfigLock(async () => {
     mkdirSync(routesDir, { recursive: true });
+    // The token file goes first: the config is written from the files present.
+    if (options.bearerToken === undefined) rmSync(join(routesDir, `${id}.token`), { force: true });
+    else writeFileSync(join(routesDir, `${id}.token`), `${options.bearerToken}\n`, { mode: 0o600 });
     writeFileSync(join(routesDir, `${id}.url`), `${webhookUrl}\n`);
     await writeConfig();
     await reload(details);
@@ -198,6 +217,7 @@ export async function routeAlertsToWebhook(details: AlertmanagerDetails, id: str
 export async function removeAlertRoute(details: AlertmanagerDetails, id: string): Promise<void> {
   await withConfigLock(async () => {
     rmSync(join(routesDir, `${id}.url`), { force: true });
+    rmSync(join(routesDir, `${id}.token`), { force: true });
     await writeConfig();
     await reload(details);
   });
