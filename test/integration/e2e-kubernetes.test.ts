@@ -2,8 +2,9 @@
 // group whose committed offsets lag behind a backlog), lagpilot in-process with the
 // kubernetesScale actuator. The Deployment's /scale must follow the decisions (out on lag, back
 // in once the group has caught up), each change journaled once as applied and recorded on the
-// workload. The ServiceAccount's RBAC limits are tested with the actuator itself
-// (kubernetes-scale.test.ts); here lagpilot acts with the environment's kubeconfig.
+// workload. Here lagpilot runs in-process with the environment's admin kubeconfig; the same loop
+// as a separate process holding only the shipped ServiceAccount's token, with a Lease, is
+// e2e-kubernetes-service-account.test.ts.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the client's models are field-only classes; request bodies are object literals */
 import { expect } from 'chai';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
