@@ -80,7 +80,7 @@ function validateConfig(config: string, environment: NodeJS.ProcessEnv): { statu
   }
 }
 
-/** What the kubelet would put in the container's environment from the Deployment's env list. */
+/** What the kubelet would put in the container's environment from the Deployment's env list (a Secret's key: a stand-in value). */
 function podEnvironment(deployment: V1Deployment, namespace: string): NodeJS.ProcessEnv {
   const environment: NodeJS.ProcessEnv = {};
   for (const entry of deployment.spec?.template.spec?.containers[0]?.env ?? []) {
@@ -88,6 +88,7 @@ function podEnvironment(deployment: V1Deployment, namespace: string): NodeJS.Pro
     if (entry.value !== undefined) environment[entry.name] = entry.value;
     else if (field === 'metadata.name') environment[entry.name] = 'lagpilot-6d8f9c7b5-x2k4q';
     else if (field === 'metadata.namespace') environment[entry.name] = namespace;
+    else if (entry.valueFrom?.secretKeyRef !== undefined) environment[entry.name] = `secret-${entry.valueFrom.secretKeyRef.name}-${entry.valueFrom.secretKeyRef.key}-0123456789abcdef`;
     else throw new Error(`env ${entry.name}: a source this test does not model (${JSON.stringify(entry.valueFrom)})`);
   }
   return environment;
