@@ -147,6 +147,26 @@ function logTail(file: string, lines = 30): string {
   }
 }
 
+/**
+ * The group can be deleted only once the coordinator has seen every member leave, which lags
+ * the workers' exit by a moment: a few tries, then the reason.
+ */
+async function deleteGroupWhenEmpty(admin: Admin, group: string): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    try {
+      await admin.deleteGroups({ groups: [group] });
+      return;
+    } catch (error) {
+      lastError = error;
+      await sleep(1_000);
+    }
+  }
+  const nested = (lastError as { errors?: unknown[] } | undefined)?.errors ?? [];
+  const details = nested.map((entry) => (entry instanceof Error ? entry.message : String(entry))).join('; ');
+  say(`could not delete the consumer group ${group}: ${(lastError as Error).message}${details === '' ? '' : ` (${details})`}`);
+}
+
 function readExit(state: { exit?: { code: number | null; signal: NodeJS.Signals | null } }): { code: number | null; signal: NodeJS.Signals | null } | undefined {
   return state.exit;
 }
@@ -356,11 +376,7 @@ async function main(): Promise<number> {
     for (const problem of problems) say(`PROBLEM: ${problem}`);
     return problems.length === 0 ? 0 : 1;
   } finally {
-    try {
-      await admin.deleteGroups({ groups: [group] });
-    } catch (error) {
-      say(`could not delete the consumer group ${group}: ${(error as Error).message}`);
-    }
+    await deleteGroupWhenEmpty(admin, group);
     try {
       await admin.deleteTopics({ topics: [topic] });
     } catch (error) {

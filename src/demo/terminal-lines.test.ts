@@ -47,6 +47,10 @@ describe('demo terminal lines', () => {
     expect(isNewsworthy(withinTarget, undefined)).to.equal(false);
     expect(isNewsworthy(cooldown, decision())).to.equal(true);
     expect(isNewsworthy(cooldown, cooldown), 'the same hold twice in a row').to.equal(false);
+    const cooldownAgain = decision({ ...cooldown, reasons: [reason('lag', 'LagAboveTarget', 'lag 6 s'), reason('cooldown', 'ScaleDownCooldown', 'held')] });
+    expect(isNewsworthy(cooldownAgain, cooldown), 'the same hold for other policy reasons').to.equal(false);
+    const capped = decision({ ...cooldown, reasons: [reason('bounds', 'AboveMaximum', 'lowered to the maximum 12')] });
+    expect(isNewsworthy(capped, cooldown), 'another hold').to.equal(true);
     expect(formatDecision(cooldown, startedAtMillis)[0]).to.equal('+ 12.3 s  decision: keep 2 workers');
   });
 

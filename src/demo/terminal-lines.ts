@@ -52,10 +52,10 @@ export function readableReasons(decision: Decision): Reason[] {
   return decision.reasons.filter((entry) => !abstained.has(entry.source));
 }
 
-/** True when a safety stage (not a policy, the vote or the capacity estimate) changed the number. */
-function heldBySafety(decision: Decision): boolean {
+/** Reasons of the safety stages (not a policy, the vote or the capacity estimate): what changed the number. */
+function safetyReasons(decision: Decision): Reason[] {
   const voters = new Set([...decision.recommendations.map((recommendation) => recommendation.policy), 'combine', 'capacity']);
-  return decision.reasons.some((entry) => !voters.has(entry.source));
+  return decision.reasons.filter((entry) => !voters.has(entry.source));
 }
 
 /**
@@ -74,15 +74,16 @@ export function formatDecision(decision: Decision, commandStartedAtMillis: numbe
 
 /**
  * Whether a decision is worth lines of its own: every change is; a "keep" only when a safety
- * stage held back a change the policies asked for (a cooldown, a stabilization window), and not
- * twice in a row for the same reasons. The progress line shows the rest.
+ * stage held back a change the policies asked for (a cooldown, a stabilization window, the
+ * bounds), and not twice in a row for the same holds. The progress line shows the rest.
  */
 export function isNewsworthy(decision: Decision, lastShown: Decision | undefined): boolean {
   if (decision.action !== 'none') return true;
-  if (!heldBySafety(decision)) return false;
+  const holds = safetyReasons(decision);
+  if (holds.length === 0) return false;
   if (lastShown?.action !== 'none') return true;
-  const codes = (entry: Decision): string => entry.reasons.map((item) => item.code).join(' ');
-  return codes(lastShown) !== codes(decision);
+  const codes = (reasons: Reason[]): string => reasons.map((item) => item.code).join(' ');
+  return codes(safetyReasons(lastShown)) !== codes(holds);
 }
 
 function seconds(value: number): string {
