@@ -4,7 +4,7 @@
 // WebAssembly compression code, the part that reads a file beside itself when not bundled).
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bundleFileName, buildBundle } from '../../scripts/build.ts';
@@ -42,10 +42,9 @@ describe('production bundle (dist/lagpilot.mjs) without node_modules', function 
   before(async function () {
     buildDir = mkdtempSync(join(tmpdir(), 'lagpilot-build-'));
     runDir = mkdtempSync(join(tmpdir(), 'lagpilot-bundle-run-'));
-    const built = await buildBundle(buildDir);
-    bundlePath = join(runDir, bundleFileName);
-    copyFileSync(built.bundlePath, bundlePath);
-    copyFileSync(`${built.bundlePath}.map`, `${bundlePath}.map`);
+    const built = await buildBundle(join(buildDir, 'dist'));
+    cpSync(dirname(built.bundlePath), join(runDir, 'dist'), { recursive: true });
+    bundlePath = join(runDir, 'dist', bundleFileName);
     copyFileSync(join(repoRoot, 'config', 'example.yaml'), join(runDir, 'example.yaml'));
     const resolvable = nodeModulesAbove(runDir);
     if (resolvable.length > 0) throw new Error(`${runDir} is not isolated: Node would resolve packages from ${resolvable.join(', ')}`);
@@ -54,6 +53,12 @@ describe('production bundle (dist/lagpilot.mjs) without node_modules', function 
   after(function () {
     rmSync(buildDir, { recursive: true, force: true });
     rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('is an entry file, its source map and chunks (each with a map) under chunks/', function () {
+    expect(readdirSync(join(runDir, 'dist')).sort()).to.deep.equal(['chunks', bundleFileName, `${bundleFileName}.map`]);
+    const chunks = readdirSync(join(runDir, 'dist', 'chunks'));
+    expect(chunks.filter((name) => name.endsWith('.mjs')).map((name) => `${name}.map`)).to.have.members(chunks.filter((name) => name.endsWith('.map')));
   });
 
   it('prints the version of package.json', function () {

@@ -7,7 +7,7 @@
 // /readyz must answer, the HEALTHCHECK command must pass, and SIGTERM must end it with exit 0.
 import { expect } from 'chai';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -177,7 +177,9 @@ describe('container image (deploy/Dockerfile) run without a container engine', f
         const from = join(buildOutput, source.slice(prefix.length));
         if (!existsSync(from)) throw new Error(`COPY of ${source}: npm run build did not produce ${from}`);
         mkdirSync(join(rootfs, destination), { recursive: true });
-        copyFileSync(from, join(rootfs, destination, posix.basename(source)));
+        // A folder source copies what is in it, as docker does.
+        if (statSync(from).isDirectory()) cpSync(from, join(rootfs, destination), { recursive: true });
+        else copyFileSync(from, join(rootfs, destination, posix.basename(source)));
       }
     }
     const node = realpathSync(process.execPath);
