@@ -63,8 +63,11 @@ export interface PredictionPolicyConfig {
   levelSmoothing: number;
   /** Holt's smoothing of the trend, 0 … 1. */
   trendSmoothing: number;
-  /** Seconds from a scale-up decision until a new replica takes load (startup + rebalance). */
-  horizonSeconds: number;
+  /**
+   * Seconds to forecast ahead. Unset: the time a scale-up decided now needs to take load, the
+   * replica startup plus one second plus the rebalance pause (`changeLeadSeconds`).
+   */
+  horizonSeconds?: number;
   /** Samples needed before the trend is trusted. */
   minSamples: number;
 }
@@ -115,9 +118,18 @@ export interface SafetyConfig {
    * paying a rebalance at every swing. memorySeconds 0 disables.
    */
   flapDamping: { reversalSeconds: number; memorySeconds: number; maxCooldownSeconds: number; freeReversals: number };
+  /**
+   * Seconds from a scale-up decision until a new replica is ready to consume: what the operator
+   * knows of the workload (image pull, JVM start, caches). Sizing and the rebalance stage plan
+   * with it; it is never measured.
+   */
+  replicaStartupSeconds: number;
   /** Seconds the group stops consuming at each change of its members. */
   rebalancePauseSeconds: number;
-  /** A scale-down must save this many times the replica-seconds its rebalance pause wastes… */
+  /**
+   * A scale-down must save this many times the replica-seconds of the two rebalances it risks
+   * (its own pause, then the startup and pause of the scale-up back)…
+   */
   rebalanceCostFactor: number;
   /** …counted over this long: how long a new count is expected to hold. */
   rebalancePaybackSeconds: number;
@@ -140,7 +152,7 @@ export function defaultEngineConfig(): EngineConfig {
     cpu: { enabled: true, targetUtilization: 0.7, tolerance: 0.1 },
     memory: { enabled: true, targetUtilization: 0.8, tolerance: 0.1 },
     schedule: { enabled: true, windows: [] },
-    prediction: { enabled: true, levelSmoothing: 0.5, trendSmoothing: 0.3, horizonSeconds: 41, minSamples: 4 },
+    prediction: { enabled: true, levelSmoothing: 0.5, trendSmoothing: 0.3, minSamples: 4 },
     safety: {
       minReplicas: 1,
       maxReplicas: 24,
@@ -150,18 +162,41 @@ export function defaultEngineConfig(): EngineConfig {
       scaleUpTolerance: 0.05,
       scaleDownTolerance: 0.1,
       scaleUpStabilizationSeconds: 0,
-      scaleDownStabilizationSeconds: 30,
+      scaleDownStabilizationSeconds: 15,
       scaleUpRateLimit: { select: 'max', rules: [] },
       scaleDownRateLimit: { select: 'max', rules: [] },
       scaleUpCooldownSeconds: 0,
       scaleDownCooldownAfterScaleUpSeconds: 60,
       scaleDownCooldownAfterScaleDownSeconds: 60,
       flapDamping: { reversalSeconds: 60, memorySeconds: 1800, maxCooldownSeconds: 600, freeReversals: 1 },
+      replicaStartupSeconds: 30,
       rebalancePauseSeconds: 10,
-      rebalanceCostFactor: 2,
+      rebalanceCostFactor: 1,
       rebalancePaybackSeconds: 300,
     },
   };
+}
+
+/** Seconds from a scale-up decision until its replicas take load: startup, the second it starts in, the pause. */
+export function changeLeadSeconds(safety: SafetyConfig): number {
+  return safety.replicaStartupSeconds + 1 + safety.rebalancePauseSeconds;
+}
+
+/**
+ * The scale-down stabilization window in force: the configured one, doubled like the scale-down
+ * cooldown for each reversed scale-down beyond the free ones (flap damping), up to
+ * `flapDamping.maxCooldownSeconds`.
+ */
+export function dampedWindowSeconds(safety: SafetyConfig, reversals: number): number {
+  const extra = Math.max(0, reversals - safety.flapDamping.freeReversals);
+  if (extra === 0) return safety.scaleDownStabilizationSeconds;
+  return Math.max(safety.scaleDownStabilizationSeconds, Math.min(safety.flapDamping.maxCooldownSeconds, safety.scaleDownStabilizationSeconds * 2 ** extra));
+}
+
+/** How far back the recommendations reach that stabilization reads, the damped window included. */
+export function recommendationHistorySeconds(safety: SafetyConfig): number {
+  const dampedMost = safety.flapDamping.memorySeconds > 0 && safety.scaleDownStabilizationSeconds > 0 ? safety.flapDamping.maxCooldownSeconds : 0;
+  return Math.max(safety.scaleUpStabilizationSeconds, safety.scaleDownStabilizationSeconds, dampedMost);
 }
 
 /** How far back the scale events reach that the safety stages read (cooldowns, rate limits). */

@@ -3,7 +3,7 @@
 // from, where the history is kept and what applies the decision.
 import { capacityEstimate, confirmEstimate, markEvaluation, measureCapacity, updateLowerBound, updateMeasurement } from './capacity.ts';
 import type { CapacityEstimate, CapacityLowerBound, CapacityMeasurement } from './capacity.ts';
-import { eventHistorySeconds } from './config.ts';
+import { changeLeadSeconds, eventHistorySeconds, recommendationHistorySeconds } from './config.ts';
 import type { EngineConfig } from './config.ts';
 import { combineRecommendations } from './combine.ts';
 import { evaluateLagPolicy } from './lag.ts';
@@ -11,7 +11,8 @@ import { evaluatePredictionPolicy } from './prediction.ts';
 import { evaluateResourcePolicy } from './resource.ts';
 import { runSafetyPipeline } from './safety/pipeline.ts';
 import { pruneRecommendations } from './safety/stabilization.ts';
-import type { ScaleEvent, ScalingHistory, TimedRecommendation } from './safety/stage.ts';
+import type { LagOutlookInputs, ScaleEvent, ScalingHistory, TimedRecommendation } from './safety/stage.ts';
+import { plannedArrivalRate } from './arrival-rate.ts';
 import { evaluateSchedulePolicy } from './schedule.ts';
 import { evaluateThroughputPolicy } from './throughput.ts';
 import { reason, round } from './types.ts';
@@ -28,12 +29,12 @@ export const emptyHistory: ScalingHistory = { recommendations: [], events: [] };
 export function evaluatePolicies(config: EngineConfig, signals: ScalingSignals, capacity: CapacityEstimate | null): Recommendation[] {
   const recommendations: Recommendation[] = [];
   if (config.lag.enabled) recommendations.push(evaluateLagPolicy(config.lag, capacity, signals));
-  if (config.throughput.enabled) recommendations.push(evaluateThroughputPolicy(config.throughput, capacity, signals));
+  if (config.throughput.enabled) recommendations.push(evaluateThroughputPolicy(config.throughput, capacity, signals, config.safety));
   if (config.cpu.enabled) recommendations.push(evaluateResourcePolicy('cpu', config.cpu, signals));
   if (config.memory.enabled) recommendations.push(evaluateResourcePolicy('memory', config.memory, signals));
   if (config.schedule.enabled && config.schedule.windows.length > 0) recommendations.push(evaluateSchedulePolicy(config.schedule, signals));
   if (config.prediction.enabled) {
-    recommendations.push(evaluatePredictionPolicy(config.prediction, capacity, config.throughput.targetUtilization, signals.produceRateHistory, signals.currentReplicas));
+    recommendations.push(evaluatePredictionPolicy(config.prediction, capacity, config.throughput.targetUtilization, signals.produceRateHistory, signals.currentReplicas, changeLeadSeconds(config.safety)));
   }
   return recommendations;
 }
@@ -67,6 +68,16 @@ function capacityReason(capacity: CapacityEstimate, measured: CapacityMeasuremen
   });
 }
 
+/** What the rebalance stage needs to project lag: a capacity, an arrival rate and a lag target. */
+function lagOutlookInputs(config: EngineConfig, signals: ScalingSignals, capacity: CapacityEstimate | null): LagOutlookInputs | undefined {
+  const arrival = plannedArrivalRate(signals);
+  const targetLagSeconds = config.lag.enabled ? config.lag.targetLagSeconds : undefined;
+  if (capacity === null || arrival === null || targetLagSeconds === undefined) return undefined;
+  // Scale-ups are sized on the cautious figure while capacity is unconfirmed (sizeReplicas).
+  const capacityPerReplica = capacity.perReplica / (capacity.unconfirmedFactor ?? 1);
+  return { capacityPerReplica, arrivalRate: arrival.rate, targetLagSeconds };
+}
+
 export function decide(config: EngineConfig, signals: ScalingSignals, history: ScalingHistory): Evaluation {
   const sample = measureCapacity(history.lastEvaluation, signals, config.safety.rebalancePauseSeconds);
   const measuredCapacity = config.throughput.measureCapacity ? updateMeasurement(history.measuredCapacity, sample.perReplica, signals.time) : undefined;
@@ -87,14 +98,15 @@ export function decide(config: EngineConfig, signals: ScalingSignals, history: S
 
   const policyReasons = recommendations.flatMap((recommendation) => recommendation.reasons);
   const capacityReasons = capacity === null ? [] : [capacityReason(capacity, confirmedCapacity, capacityLowerBound, sample.evidence)];
+  const lagOutlook = lagOutlookInputs(config, signals, capacity);
   const draft = runSafetyPipeline(
     { current: signals.currentReplicas, desired: combined.replicas, reasons: [...capacityReasons, ...policyReasons, ...combined.reasons] },
-    { config: config.safety, signals, history, minReplicas, maxReplicas },
+    { config: config.safety, signals, history, minReplicas, maxReplicas, ...(lagOutlook === undefined ? {} : { lagOutlook }) },
   );
   const action = draft.desired > draft.current ? 'scaleUp' : draft.desired < draft.current ? 'scaleDown' : 'none';
   const decision: Decision = { time: signals.time, current: draft.current, desired: draft.desired, action, reasons: draft.reasons, recommendations };
 
-  const keepSeconds = Math.max(config.safety.scaleUpStabilizationSeconds, config.safety.scaleDownStabilizationSeconds);
+  const keepSeconds = recommendationHistorySeconds(config.safety);
   const recommendationsKept: TimedRecommendation[] = pruneRecommendations(history.recommendations, signals.time, keepSeconds);
   if (draft.recommendationForHistory !== undefined) recommendationsKept.push({ time: signals.time, replicas: draft.recommendationForHistory });
   const eventWindow = eventHistorySeconds(config.safety);

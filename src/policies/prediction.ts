@@ -1,5 +1,6 @@
 // Prediction policy: Holt's linear trend on the produce rate, forecast over the time a new
-// replica needs to take load (startup plus rebalance), so capacity is ready when load arrives.
+// replica needs to take load (the configured startup plus the rebalance pause, unless a horizon
+// is configured), so capacity is ready when load arrives.
 import { sizeReplicas } from './capacity.ts';
 import type { CapacityEstimate } from './capacity.ts';
 import type { PredictionPolicyConfig } from './config.ts';
@@ -39,20 +40,22 @@ export function evaluatePredictionPolicy(
   capacity: CapacityEstimate | null,
   targetUtilization: number,
   history: readonly RateSample[] | undefined,
-  currentReplicas?: number,
+  currentReplicas: number | undefined,
+  leadSeconds: number,
 ): Recommendation {
+  const horizonSeconds = config.horizonSeconds ?? leadSeconds;
   if (history === undefined || history.length < config.minSamples) {
     return { policy, replicas: null, dataComplete: false, reasons: [reason(policy, 'NotEnoughHistory', `fewer than ${config.minSamples} produce-rate samples`, { samples: history?.length ?? 0 })], evidence: {} };
   }
   if (capacity === null) {
     return { policy, replicas: null, dataComplete: false, reasons: [reason(policy, 'NoCapacityEstimate', 'capacityPerReplica neither configured nor measured')], evidence: {} };
   }
-  const holt = holtForecast(history, config.levelSmoothing, config.trendSmoothing, config.horizonSeconds);
+  const holt = holtForecast(history, config.levelSmoothing, config.trendSmoothing, horizonSeconds);
   if (holt === null) return { policy, replicas: null, dataComplete: false, reasons: [reason(policy, 'NotEnoughHistory', 'fewer than 2 samples')], evidence: {} };
   const evidence = {
     level: round(holt.level),
     trendPerSecond: round(holt.trendPerSecond, 3),
-    horizonSeconds: config.horizonSeconds,
+    horizonSeconds,
     forecastRate: round(holt.forecast),
     capacityPerReplica: round(capacity.perReplica),
     capacitySource: capacity.source,
@@ -75,7 +78,7 @@ export function evaluatePredictionPolicy(
     replicas,
     dataComplete: true,
     reasons: [reason(policy, 'RateRising',
-      `produce rate forecast ${round(holt.forecast)} msg/s in ${config.horizonSeconds} s (trend ${round(holt.trendPerSecond, 3)} msg/s²): ${replicas} replicas`, evidence)],
+      `produce rate forecast ${round(holt.forecast)} msg/s in ${horizonSeconds} s (trend ${round(holt.trendPerSecond, 3)} msg/s²): ${replicas} replicas`, evidence)],
     evidence,
   };
 }

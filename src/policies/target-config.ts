@@ -21,6 +21,7 @@ export function engineConfigForTarget(target: TargetConfig): EngineConfig {
   config.safety.scaleDownCooldownAfterScaleUpSeconds = scaling.scaleDownCooldown / 1000;
   config.safety.scaleDownCooldownAfterScaleDownSeconds = scaling.scaleDownCooldown / 1000;
   config.safety.scaleDownStabilizationSeconds = scaling.scaleDownStabilization / 1000;
+  config.safety.replicaStartupSeconds = scaling.replicaStartup / 1000;
   config.safety.rebalancePauseSeconds = scaling.rebalancePause / 1000;
   return config;
 }

@@ -24,11 +24,14 @@ describe('lagpilot in the scaling model', () => {
     const autoscaler = createLagpilotAutoscaler(engineConfigForScenario(scenario), { keepDecisions: true });
     const { result } = simulate(parseTrace('step', rows), scenario, autoscaler);
     expect(result.sloViolationSeconds).to.equal(0);
-    // The interval after the step shows 9000 msg/s in full: 9000 on 24 partitions needs 12
-    // consumers (9 to 11 drain no faster than 8).
-    const scaleUp = autoscaler.decisions.find((decision) => decision.time === 615);
-    expect(scaleUp?.action).to.equal('scaleUp');
-    expect(scaleUp?.desired).to.equal(12);
+    // One second into the step the backlog shows 7000 msg/s arriving; the scale-up is sized for
+    // the backlog there will be once its replicas are in (31 s short of 5000 msg/s, then the
+    // 10 s pause): 9 consumers, and on 24 partitions 9 to 11 drain no faster than 8, so 12.
+    // That one step carries the 9000 msg/s too: no second scale-up, no second pause.
+    const scaleUps = autoscaler.decisions.filter((decision) => decision.action === 'scaleUp');
+    expect(scaleUps.map((decision) => [decision.time, decision.desired])).to.deep.equal([[600, 12]]);
+    const scaleUp = scaleUps[0];
+    expect(scaleUp?.reasons.find((reason) => reason.source === 'throughput')?.evidence).to.include({ backlogWhenReadyMessages: 232_000 });
     const sources = scaleUp?.reasons.map((reason) => reason.source) ?? [];
     expect(sources).to.include.members(['lag', 'throughput', 'combine', 'partitionCap']);
     expect(scaleUp?.reasons.find((reason) => reason.source === 'combine')?.code).to.equal('HighestRecommendation');

@@ -11,13 +11,25 @@ import type { Autoscaler, Observation, Scenario } from './model.ts';
 /** Produce-rate samples kept for the trend: enough for Holt to settle, few enough to forget. */
 const rateHistoryLength = 8;
 
+/** What the operator configured for the simulated target, where it may differ from the scenario. */
+export interface ConfiguredFigures {
+  capacityPerReplica?: number;
+  replicaStartupSeconds?: number;
+  rebalancePauseSeconds?: number;
+}
+
 /**
  * The engine configuration the simulator runs for a scenario: the defaults, with the bounds the
- * model gives every autoscaler and the capacity an operator would have configured.
+ * model gives every autoscaler and what an operator would have configured for the target —
+ * per-replica capacity, replica startup and rebalance pause (the daemon's
+ * `collectors.capacity.perReplica`, `scaling.replicaStartup` and `scaling.rebalancePause`). They
+ * are the scenario's own figures unless `configured` says otherwise.
  */
-export function engineConfigForScenario(scenario: Scenario, configuredCapacityPerReplica: number = scenario.capacity): EngineConfig {
+export function engineConfigForScenario(scenario: Scenario, configured: ConfiguredFigures = {}): EngineConfig {
   const config = defaultEngineConfig();
-  config.throughput.capacityPerReplica = configuredCapacityPerReplica;
+  config.throughput.capacityPerReplica = configured.capacityPerReplica ?? scenario.capacity;
+  config.safety.replicaStartupSeconds = configured.replicaStartupSeconds ?? scenario.startup;
+  config.safety.rebalancePauseSeconds = configured.rebalancePauseSeconds ?? scenario.rebalancePause;
   config.safety.minReplicas = scenario.minReplicas;
   config.safety.maxReplicas = scenario.maxReplicas;
   return config;

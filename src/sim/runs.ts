@@ -14,7 +14,7 @@ export interface LabelledRun extends SimulationRun {
 }
 
 export function runLagpilot(trace: Trace, scenario: Scenario, configuredCapacityPerReplica: number = scenario.capacity, engineConfig?: EngineConfig): LabelledRun {
-  const config = engineConfig ?? engineConfigForScenario(scenario, configuredCapacityPerReplica);
+  const config = engineConfig ?? engineConfigForScenario(scenario, { capacityPerReplica: configuredCapacityPerReplica });
   const run = simulate(trace, scenario, createLagpilotAutoscaler(config));
   const label = configuredCapacityPerReplica === scenario.capacity ? 'lagpilot' : `lagpilot (capacity configured ${configuredCapacityPerReplica})`;
   return { ...run, label, policy: 'lagpilot' };

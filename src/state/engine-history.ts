@@ -3,7 +3,7 @@
 // recorded recommendations; cooldowns and rate limits read the scale events, which are the
 // journaled decisions that changed the count. The measured capacity is not kept: after a
 // restart the configured figure serves until the group is next saturated.
-import { eventHistorySeconds } from '../policies/config.ts';
+import { eventHistorySeconds, recommendationHistorySeconds } from '../policies/config.ts';
 import type { EngineConfig } from '../policies/config.ts';
 import type { Evaluation } from '../policies/engine.ts';
 import type { ScaleEvent, ScalingHistory } from '../policies/safety/stage.ts';
@@ -15,7 +15,7 @@ const firstJournalRead = 200;
 const longestJournalRead = 100_000;
 
 export function recommendationWindowSeconds(config: EngineConfig): number {
-  return Math.max(config.safety.scaleUpStabilizationSeconds, config.safety.scaleDownStabilizationSeconds);
+  return recommendationHistorySeconds(config.safety);
 }
 
 export async function loadScalingHistory(store: StateStore, target: string, config: EngineConfig, now: number): Promise<ScalingHistory> {

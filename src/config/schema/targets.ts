@@ -42,8 +42,9 @@ const scalingSchema = z
   .strictObject({
     scaleUpCooldown: duration('No further scale-up for this long after a scale-up (0s: lag never waits).', '0s'),
     scaleDownCooldown: duration('No scale-down for this long after any change of the count (the new count must show what it does).', '1m'),
-    scaleDownStabilization: duration('A scale-down goes only to the highest count recommended within this window.', '30s'),
-    rebalancePause: duration('How long the group stops consuming at each change of its members (weighs whether a scale-down pays).', '10s'),
+    scaleDownStabilization: duration('A scale-down goes only to the highest count recommended within this window; each reversed scale-down beyond the first (in 30 min) doubles it, up to 10 min.', '15s'),
+    replicaStartup: duration('How long a new replica takes from the scale-up until it consumes (sizes scale-ups for the backlog they will find; weighs whether a step pays).', '30s'),
+    rebalancePause: duration('How long the group stops consuming at each change of its members (weighs whether a scale-up or scale-down pays).', '10s'),
   })
   .describe('Timing of scaling changes; the defaults suit production, tests shorten them.');
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { defaultEngineConfig } from '../config.ts';
+import { dampedWindowSeconds, defaultEngineConfig, recommendationHistorySeconds } from '../config.ts';
 import type { SafetyConfig } from '../config.ts';
 import { testSignals } from '../test-signals.ts';
 import type { ScalingSignals } from '../types.ts';
@@ -92,6 +92,23 @@ describe('safety stages', () => {
     expect(toleranceStage.apply(draft(20, 15), context({ safety: config })).desired).to.equal(15);
   });
 
+  it('stabilization doubles the down window for each reversed scale-down beyond the free one', () => {
+    // Scale-downs at 100 and 300 were each reversed within 60 s: one reversal beyond the free
+    // one doubles the 15 s window to 30 s, so the recommendation of 12 made 20 s ago still counts.
+    const events = [{ time: 100, from: 12, to: 3 }, { time: 145, from: 3, to: 12 }, { time: 300, from: 12, to: 3 }, { time: 330, from: 3, to: 12 }];
+    const history = { events, recommendations: [{ time: 980, replicas: 12 }] };
+    const damped = stabilizationStage.apply(draft(12, 3), context({ history }));
+    expect(damped.desired).to.equal(12);
+    expect(damped.reasons[0]?.evidence).to.include({ windowSeconds: 30, reversals: 2 });
+    const calm = stabilizationStage.apply(draft(12, 3), context({ history: { ...history, events: events.slice(0, 2) } }));
+    expect(calm.desired).to.equal(3);
+    const safety = defaultEngineConfig().safety;
+    expect([1, 2, 3, 4, 8].map((reversals) => dampedWindowSeconds(safety, reversals))).to.deep.equal([15, 30, 60, 120, 600]);
+    expect(dampedWindowSeconds({ ...safety, scaleDownStabilizationSeconds: 0 }, 8)).to.equal(0);
+    expect(recommendationHistorySeconds(safety)).to.equal(600);
+    expect(recommendationHistorySeconds({ ...safety, flapDamping: { ...safety.flapDamping, memorySeconds: 0 } })).to.equal(15);
+  });
+
   it('stabilization scales down only to the highest recommendation of its window', () => {
     const history = { recommendations: [{ time: 900, replicas: 12 }, { time: 960, replicas: 8 }, { time: 985, replicas: 6 }] };
     const result = stabilizationStage.apply(draft(12, 4), context({ safety: { scaleDownStabilizationSeconds: 60 }, history }));
@@ -162,17 +179,71 @@ describe('safety stages', () => {
   });
 
   describe('rebalance awareness', () => {
-    it('skips a scale-down whose saving does not pay for the pause', () => {
-      const result = rebalanceStage.apply(draft(24, 23), context({ safety: { rebalancePaybackSeconds: 300, rebalancePauseSeconds: 10, rebalanceCostFactor: 2 } }));
+    it('skips a scale-down whose saving does not pay for the two rebalances it risks', () => {
+      // 24 → 23 saves 300 replica-seconds over 300 s; its pause stops 23 replicas for 10 s, the
+      // scale-up back starts one for 31 s and stops all 24 for 10 s: 501.
+      const result = rebalanceStage.apply(draft(24, 23), context({ safety: { rebalancePaybackSeconds: 300, rebalancePauseSeconds: 10, replicaStartupSeconds: 30, rebalanceCostFactor: 1 } }));
       expect(codes(result)).to.deep.equal(['RebalanceCostExceedsSaving']);
-      expect(result.reasons[0]?.evidence).to.include({ savedReplicaSeconds: 300, pauseCostReplicaSeconds: 480 });
+      expect(result.reasons[0]?.evidence).to.include({ savedReplicaSeconds: 300, costReplicaSeconds: 501 });
       expect(rebalanceStage.apply(draft(24, 12), context()).desired).to.equal(12);
+    });
+
+    it('weighs a slower startup and a longer pause against the saving', () => {
+      const slow = { replicaStartupSeconds: 60, rebalancePauseSeconds: 30 };
+      // 4 → 3: 300 saved against 3·30 + 61 + 4·30 = 271; 6 → 5: 300 against 150 + 61 + 180 = 391.
+      expect(rebalanceStage.apply(draft(4, 3), context({ safety: slow })).desired).to.equal(3);
+      expect(codes(rebalanceStage.apply(draft(6, 5), context({ safety: slow })))).to.deep.equal(['RebalanceCostExceedsSaving']);
+      expect(rebalanceStage.apply(draft(6, 5), context()).desired).to.equal(5);
     });
 
     it('waits to take a stabilized scale-down in one step rather than two', () => {
       const result = rebalanceStage.apply(draft(24, 12, { recommendationForHistory: 3 }), context());
       expect(result.desired).to.equal(24);
       expect(codes(result)).to.deep.equal(['ScaleDownDeferredToOneStep']);
+    });
+
+    describe('scale-ups that only drain a backlog', () => {
+      const outlook = { capacityPerReplica: 1000, arrivalRate: 8000, targetLagSeconds: 30 };
+      const steady = { currentReplicas: 12, readyReplicas: 12 };
+
+      it('holds one that would not bring lag under target any sooner', () => {
+        // 12 replicas carry 8000 msg/s and take 20 s of lag down; 24 would pause the group on
+        // their arrival and gain nothing: lag never exceeds 30 s either way.
+        const result = rebalanceStage.apply(draft(12, 24), { ...context({ signals: { ...steady, lagSeconds: 20 } }), lagOutlook: outlook });
+        expect(result.desired).to.equal(12);
+        expect(codes(result)).to.deep.equal(['ScaleUpDoesNotShortenLag']);
+        expect(result.reasons[0]?.evidence).to.include({ keptSecondsAboveTarget: 0, askedSecondsAboveTarget: 0, startupSeconds: 30, rebalancePauseSeconds: 10 });
+      });
+
+      it('lets one through that does', () => {
+        // From 90 s: 12 replicas take 120 s to bring lag to 30 s; 24 take 31 s + 10 s + 28 s.
+        const result = rebalanceStage.apply(draft(12, 24), { ...context({ signals: { ...steady, lagSeconds: 90 } }), lagOutlook: outlook });
+        expect(result.desired).to.equal(24);
+        expect(result.reasons).to.deep.equal([]);
+      });
+
+      it('counts the startup and the pause it was told of', () => {
+        // From 60 s with a 61 s startup and a 30 s pause, 12 replicas are under 30 s by the time
+        // 24 would arrive, and their pause would put lag back above it.
+        const slow = { replicaStartupSeconds: 60, rebalancePauseSeconds: 30 };
+        const result = rebalanceStage.apply(draft(12, 24), { ...context({ safety: slow, signals: { ...steady, lagSeconds: 60 } }), lagOutlook: outlook });
+        expect(codes(result)).to.deep.equal(['ScaleUpDoesNotShortenLag']);
+        expect(rebalanceStage.apply(draft(12, 24), { ...context({ signals: { ...steady, lagSeconds: 60 } }), lagOutlook: outlook }).desired).to.equal(24);
+      });
+
+      it('never holds a count that cannot carry the load, nor without a projection', () => {
+        expect(rebalanceStage.apply(draft(6, 12), { ...context({ signals: { currentReplicas: 6, readyReplicas: 6, lagSeconds: 5 } }), lagOutlook: outlook }).desired).to.equal(12);
+        expect(rebalanceStage.apply(draft(12, 24), context({ signals: { ...steady, lagSeconds: 5 } })).desired).to.equal(24);
+      });
+
+      it('counts replicas still starting as joining when their startup ends', () => {
+        // 12 asked for 25 s ago, 6 ready: the 6 fall 2000 msg/s short until the rest join in
+        // 6 s and pause the group; lag climbs from 28 s above the target before it falls.
+        const signals = { currentReplicas: 12, readyReplicas: 6, lagSeconds: 28 };
+        const history = { events: [{ time: 975, from: 6, to: 12 }] };
+        const result = rebalanceStage.apply(draft(12, 24), { ...context({ signals, history }), lagOutlook: outlook });
+        expect(result.reasons[0]?.evidence).to.include({ keptPeakLagSeconds: 39.5 });
+      });
     });
   });
 

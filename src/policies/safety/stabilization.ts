@@ -1,7 +1,12 @@
 // Stage 5: stabilization windows, as in the Kubernetes HPA: scale up only to the lowest
 // recommendation of the up window, scale down only to the highest of the down window (each
-// window includes the new recommendation).
+// window includes the new recommendation). The down window is short by default (one evaluation
+// at the default interval: a drop is acted on when first seen) and grows with flap damping:
+// each reversed scale-down beyond the free ones doubles it, as it doubles the scale-down
+// cooldown, so a load that keeps swinging back must stay low longer before the group shrinks.
 import type { DraftDecision, SafetyContext, SafetyStage } from './stage.ts';
+import { dampedWindowSeconds } from '../config.ts';
+import { countReversals } from './cooldown.ts';
 import { changeDesired } from './stage.ts';
 
 const name = 'stabilization';
@@ -10,7 +15,9 @@ export const stabilizationStage: SafetyStage = {
   name,
   apply(draft: DraftDecision, context: SafetyContext): DraftDecision {
     const now = context.signals.time;
-    const { scaleUpStabilizationSeconds, scaleDownStabilizationSeconds } = context.config;
+    const { scaleUpStabilizationSeconds } = context.config;
+    const reversals = countReversals(context.history.events, now, context.config.flapDamping);
+    const scaleDownStabilizationSeconds = dampedWindowSeconds(context.config, reversals);
     let upRecommendation = draft.desired;
     let downRecommendation = draft.desired;
     for (const entry of context.history.recommendations) {
@@ -24,7 +31,8 @@ export const stabilizationStage: SafetyStage = {
     }
     if (draft.desired < draft.current && downRecommendation > draft.desired) {
       return changeDesired(recorded, name, 'ScaleDownStabilized', Math.min(draft.current, downRecommendation),
-        `highest recommendation of the last ${scaleDownStabilizationSeconds} s is ${downRecommendation}`, { windowSeconds: scaleDownStabilizationSeconds, downRecommendation });
+        `highest recommendation of the last ${scaleDownStabilizationSeconds} s is ${downRecommendation}${reversals > context.config.flapDamping.freeReversals ? ` (window doubled for each of ${reversals} reversed scale-downs beyond ${context.config.flapDamping.freeReversals})` : ''}`,
+        { windowSeconds: scaleDownStabilizationSeconds, downRecommendation, reversals });
     }
     return recorded;
   },

@@ -35,6 +35,16 @@ export interface SafetyContext {
   /** Bounds in force now: the configured ones, raised by active schedule windows. */
   minReplicas: number;
   maxReplicas: number;
+  /** What projecting lag needs (rebalance.ts); absent without a capacity, a rate or a lag target. */
+  lagOutlook?: LagOutlookInputs;
+}
+
+export interface LagOutlookInputs {
+  /** The per-replica capacity the policies planned with. */
+  capacityPerReplica: number;
+  /** The arrival rate the policies planned for, messages per second. */
+  arrivalRate: number;
+  targetLagSeconds: number;
 }
 
 export interface DraftDecision {
