@@ -202,6 +202,7 @@ async function main(): Promise<number> {
   say('kafka: starting or reusing the local Kafka (the first run on a machine downloads it)...');
   const kafka = await ensureService<KafkaDetails>('kafka');
   const reused = Date.parse(kafka.startedAt) < kafkaStartedAt;
+  const kafkaReadyAfter = Date.now() - commandStartedAt;
   say(`kafka: ${kafka.bootstrap}, ${reused ? 'already running' : `started in ${seconds(Date.now() - kafkaStartedAt)} s`}`);
   const redisUrl = await resolveRedis(options.redis);
   say(redisUrl === undefined ? 'journal: in memory (--redis URL or LAGPILOT_REDIS_URL keeps it in Redis)' : `journal: Redis at ${redisUrl}`);
@@ -270,6 +271,7 @@ async function main(): Promise<number> {
       if (Date.now() > answerBy) throw new Error(`lagpilot did not answer http://127.0.0.1:${port}/healthz within 60 s; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
       await sleep(200);
     }
+    const daemonAnsweringAfter = Date.now() - commandStartedAt;
     say(`status page: http://127.0.0.1:${port}/  (decisions: http://127.0.0.1:${port}/api/decisions?target=${targetName}, metrics: /metrics)`);
     say('Ctrl-C stops the demo.');
 
@@ -371,7 +373,7 @@ async function main(): Promise<number> {
 
     say(firstDecision === undefined
       ? 'no decision was made before the demo stopped'
-      : `first decision after ${seconds(firstDecision.time * 1000 - commandStartedAt)} s (${decisionsSeen} decisions in all)`);
+      : `first decision after ${seconds(firstDecision.time * 1000 - commandStartedAt)} s (kafka ready after ${seconds(kafkaReadyAfter)} s, lagpilot answering after ${seconds(daemonAnsweringAfter)} s; ${decisionsSeen} decisions in all)`);
     say(`Kafka keeps running at ${kafka.bootstrap} for the next start (npm run env -- down stops it)`);
     for (const problem of problems) say(`PROBLEM: ${problem}`);
     return problems.length === 0 ? 0 : 1;

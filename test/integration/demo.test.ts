@@ -154,7 +154,7 @@ describe('the demo (npm run local)', function () {
     const printed = demo.output.join('\n');
     expect(exit, printed).to.deep.equal({ code: 0, signal: null });
     expect(printed).to.match(/lagpilot stopped cleanly/);
-    expect(printed).to.match(/^first decision after [\d.]+ s \(\d+ decisions in all\)$/m);
+    expect(printed).to.match(/^first decision after [\d.]+ s \(kafka ready after [\d.]+ s, lagpilot answering after [\d.]+ s; \d+ decisions in all\)$/m);
     const left = [...processes, ...workerPids].filter(isAlive);
     expect(left, `processes of the demo still alive after it exited: ${left.join(', ')}`).to.deep.equal([]);
     console.log(`      demo: first decision after ${firstDecisionSeconds ?? '?'} s (seen by the test after ${seenAfter.toFixed(1)} s); ${processes.length} processes stopped on Ctrl-C`);
