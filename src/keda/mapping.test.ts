@@ -121,6 +121,10 @@ scaleTargetRef:
   name: billing
 minReplicaCount: 1
 maxReplicaCount: 12
+advanced:
+  horizontalPodAutoscalerConfig:
+    behavior:
+      scaleDown: {selectPolicy: Disabled, tolerance: 0.05}
 triggers:
 ${kafkaTrigger('billing', 'invoices', '100')}
 ${kafkaTrigger('billing', 'refunds', '40')}
@@ -134,6 +138,10 @@ ${kafkaTrigger('billing-audit', 'invoices', '1000')}`));
     expect(outcomeOf(imported, 'spec.triggers[0].metadata.lagThreshold')).to.equal('approximated');
     expect(outcomeOf(imported, 'spec.triggers[1].metadata.lagThreshold')).to.equal('mapped');
     expect(imported.report.filter((entry) => entry.outcome === 'approximated' && entry.to === 'targets[1].actuator')).to.have.length(1);
+    const behavior = 'spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown';
+    expect(imported.report.find((entry) => entry.field === `${behavior}.selectPolicy`)?.note).to.equal('lagpilot cannot turn scaleDown off; replicas.min/max bound it');
+    expect(imported.report.find((entry) => entry.field === `${behavior}.tolerance`)?.note).to.equal('lagpilot\'s tolerances (5 % up, 10 % down) are not configurable');
+    expect(main?.scaling).to.deep.equal({ scaleDownStabilization: '300s' });
   });
 
   it('imports every ScaledObject of a List: a StatefulSet, a paused one, a custom resource, a short polling interval', () => {

@@ -9,6 +9,7 @@
 // the HPA's, which KEDA leaves in charge of 1 <-> N (scale-down stabilization 300 s).
 import { configSchema } from '../config/schema.ts';
 import { formatPath } from '../config/loader.ts';
+import { defaultEngineConfig } from '../policies/config.ts';
 import type { ConfigData, HpaDirection, KedaManifests, KedaTrigger, ScaledObject, TriggerAuthentication } from './manifests.ts';
 
 export type Outcome = 'mapped' | 'approximated' | 'unmapped';
@@ -524,7 +525,7 @@ function mapReplicasAndTiming(
   target.scaling.scaleDownStabilization = `${downWindow ?? keda.hpaScaleDownStabilizationSeconds}s`;
   note('spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds',
     downWindow ?? `${keda.hpaScaleDownStabilizationSeconds} (the HPA's default)`, 'mapped',
-    'a scale-down goes only to the highest count recommended within the window, as the HPA does (lagpilot\'s own default is 30s)', at('scaling.scaleDownStabilization'));
+    'a scale-down goes only to the highest count recommended within the window, as the HPA does (the HPA\'s window is kept rather than lagpilot\'s shorter default)', at('scaling.scaleDownStabilization'));
 }
 
 function workloadActuator(scaledObject: ScaledObject, at: (path: string) => string, add: (field: string, value: ReportValue, outcome: Outcome, note: string, to?: string) => void): TargetDraft['actuator'] {
@@ -611,7 +612,10 @@ function mapBehaviorDirection(direction: 'scaleUp' | 'scaleDown', behavior: HpaD
   if (behavior.selectPolicy !== undefined) {
     add(`${field}.selectPolicy`, behavior.selectPolicy, 'unmapped', behavior.selectPolicy === 'Disabled' ? `lagpilot cannot turn ${direction} off; replicas.min/max bound it` : 'there are no rate-limit rules to choose among');
   }
-  if (behavior.tolerance !== undefined) add(`${field}.tolerance`, behavior.tolerance, 'unmapped', 'lagpilot\'s tolerances (5 % up, 10 % down) are not configurable');
+  if (behavior.tolerance !== undefined) {
+    const { scaleUpTolerance, scaleDownTolerance } = defaultEngineConfig().safety;
+    add(`${field}.tolerance`, behavior.tolerance, 'unmapped', `lagpilot's tolerances (${scaleUpTolerance * 100} % up, ${scaleDownTolerance * 100} % down) are not configurable`);
+  }
 }
 
 /** A lagpilot name (lowercase, digits, ".", "_", "-", at most 63) from a Kubernetes name. */
