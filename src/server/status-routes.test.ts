@@ -50,6 +50,7 @@ describe('status routes', () => {
       ['/', 'text/html; charset=utf-8', '<script src="/status/page.js" defer></script>'],
       ['/status/page.js', 'text/javascript; charset=utf-8', 'lagpilotStatusPage'],
       ['/status/page.css', 'text/css; charset=utf-8', '.card'],
+      ['/status/icon.svg', 'image/svg+xml', '<svg'],
     ];
     for (const [path, type, excerpt] of cases) {
       const response = await fetch(url(path));

@@ -1,6 +1,6 @@
 // The status routes of the HTTP server:
 //   GET /                         the live status page
-//   GET /status/page.js, .css     its script and style (served here: the page needs no network)
+//   GET /status/page.js, .css     its script, style and icon (served here: the page needs no network)
 //   GET /api/status               every target now (status-api.ts)
 //   GET /api/status/history       one target's last hour, incrementally
 // The page's responses forbid everything not from the daemon itself (Content-Security-Policy),
@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { historyAnswer, statusAnswer, type StatusSource } from './status-api.ts';
 import { statusPageCss } from './status-page/page-css.ts';
+import { statusPageIcon } from './status-page/page-icon.ts';
 import { statusPageHtml } from './status-page/page-html.ts';
 import { statusPageJs } from './status-page/page-js.ts';
 
@@ -22,6 +23,7 @@ const assets: ReadonlyMap<string, Asset> = new Map([
   ['/', { type: 'text/html; charset=utf-8', body: statusPageHtml }],
   ['/status/page.js', { type: 'text/javascript; charset=utf-8', body: statusPageJs }],
   ['/status/page.css', { type: 'text/css; charset=utf-8', body: statusPageCss }],
+  ['/status/icon.svg', { type: 'image/svg+xml', body: statusPageIcon }],
 ]);
 
 /** The paths this module answers; the server sends everything else elsewhere. */

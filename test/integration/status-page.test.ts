@@ -37,9 +37,10 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
     kafka = await ensureService<KafkaDetails>('kafka');
     client = new Kafka({ clientId: 'lagpilot-status-test', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
     await withKafkaAdmin(client, async (admin) => {
-      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
       await produce(30);
-      // Committed 5, 10 and 0 of 10 each: lag 5 + 0 + 10 = 15.
+      // Committed 5, 10 and 0 of 10 each (partitions 3 to 5 stay empty): lag 5 + 0 + 10 = 15. Six
+      // partitions: 3 and 6 consumers both share them evenly.
       await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '10' }, { partition: 2, offset: '0' }] });
     });
     daemon = await startDaemon({
@@ -53,8 +54,8 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
           topics: [topic],
           interval: '1s',
           tickTimeout: '1s',
-          replicas: { min: 1, max: 4 },
-          // 15 messages at 5 per replica: 3 replicas; after 15 more, the maximum of 4.
+          replicas: { min: 1, max: 6 },
+          // 15 messages at 5 per replica: 3 replicas; after 15 more, 6.
           lag: { targetMessagesPerReplica: 5 },
           actuator: { kind: 'dryRun' },
           collectors: { kafkaLag: { offsetReset: 'earliest', lagSeconds: 'exact' } },
@@ -124,7 +125,7 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
     if (target === undefined) throw new Error('no target in /api/status');
     expect(target).to.include({ name: 'orders', kind: 'dryRun', cluster: 'local', consumerGroup: group });
     expect(target.topics).to.deep.equal([topic]);
-    expect(target.replicas).to.deep.equal({ current: 3, desired: 3, min: 1, max: 4 });
+    expect(target.replicas, JSON.stringify(target.decisions[0]?.reasons.map((entry) => `${entry.code}: ${entry.message}`))).to.deep.equal({ current: 3, desired: 3, min: 1, max: 6 });
     expect(target.lag.seconds, 'messages waiting since the topic was filled').to.be.greaterThan(0);
     expect(target.lag.targetMessagesPerReplica).to.equal(5);
     expect(target.consumer.status).to.be.a('string');
@@ -211,7 +212,9 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
     await produce(15);
     await waitForShownLag(page, 30);
     await waitForPoints(page, 'lagMessages', before + 1);
-    expect((await shownField(page, 'replicas'))?.text).to.match(/^(3|4) \/ 4$/);
+    // 30 messages at 5 per replica ask for 6, decided and (dry-run) applied.
+    await waitInPage(page, 'replicas 6 / 6', async () => (await shownField(page, 'replicas'))?.text === '6 / 6');
+    await waitInPage(page, 'a second scale-up marker', async () => (await inPage<number>(page, `document.querySelectorAll('${card} [data-marker="scaleUp"]').length`)) >= 2);
 
     mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: screenshotPath, fullPage: true });

@@ -29,13 +29,13 @@ main { padding: 12px 20px; display: grid; gap: 16px; }
 .figure .unit { font-size: 13px; color: var(--muted); font-weight: 500; margin-left: 4px; }
 .figure.lag { border-color: var(--lag); } .figure.messages { border-color: var(--messages); }
 .figure.replicas { border-color: var(--current); } .figure.fresh { border-color: var(--unknown); }
-.plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 12px; }
+.plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
 .plot h3 { margin: 0 0 4px; font-size: 13px; font-weight: 600; }
 .plot h3 .legend { font-weight: 400; color: var(--muted); margin-left: 6px; }
 .plot svg { width: 100%; height: auto; display: block; background: #fbfcfd; border: 1px solid var(--line); border-radius: 4px; }
 .plot .axis { stroke: #aab3c0; stroke-width: 1; }
 .plot .grid { stroke: #e6eaf0; stroke-width: 1; }
-.plot .tick { fill: var(--muted); font-size: 10px; }
+.plot .tick { fill: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; }
 .plot .series { fill: none; stroke-width: 2; }
 .plot .series.lagSeconds { stroke: var(--lag); } .plot .series.lagMessages { stroke: var(--messages); }
 .plot .series.current { stroke: var(--current); } .plot .series.desired { stroke: var(--desired); stroke-dasharray: 5 3; }

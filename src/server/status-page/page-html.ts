@@ -7,6 +7,7 @@ export const statusPageHtml = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>lagpilot status</title>
 <link rel="stylesheet" href="/status/page.css">
+<link rel="icon" href="/status/icon.svg" type="image/svg+xml">
 <script src="/status/page.js" defer></script>
 </head>
 <body>

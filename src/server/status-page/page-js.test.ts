@@ -50,12 +50,12 @@ describe('status page script', () => {
     expect([0, -3, 0.3, 1, 1.5, 3, 7, 15, 4200].map((value) => page.niceMax(value))).to.deep.equal([1, 1, 0.5, 1, 2, 5, 10, 20, 5000]);
   });
 
-  it('plots at least five minutes and at most the window, ending now', () => {
+  it('plots at least a minute and at most the window, ending now', () => {
     const minute = 60_000;
-    expect(page.timeDomain([], 100 * minute, 60 * minute)).to.deep.equal([95 * minute, 100 * minute]);
+    expect(page.timeDomain([], 100 * minute, 60 * minute)).to.deep.equal([99 * minute, 100 * minute]);
     expect(page.timeDomain([{ timeMs: 80 * minute }], 100 * minute, 60 * minute)).to.deep.equal([80 * minute, 100 * minute]);
     expect(page.timeDomain([{ timeMs: 0 }], 100 * minute, 60 * minute)).to.deep.equal([40 * minute, 100 * minute]);
-    expect([4, 10, 25, 60].map((minutes) => page.timeTickStep(minutes * minute) / minute)).to.deep.equal([1, 5, 10, 15]);
+    expect([1, 4, 10, 25, 60].map((minutes) => page.timeTickStep(minutes * minute) / minute)).to.deep.equal([0.25, 1, 5, 10, 15]);
   });
 
   it('formats figures for reading at a glance, with a dash for unknown', () => {

@@ -10,12 +10,12 @@ export const statusPageJs = String.raw`'use strict';
 (function () {
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const POLL_MILLIS = 2000;
-  // A short history is spread over at least five minutes, so the first points of a fresh
-  // daemon do not fill the whole width as if they were an hour.
-  const MIN_SPAN_MILLIS = 5 * 60 * 1000;
-  const WIDTH = 600;
-  const HEIGHT = 170;
-  const MARGIN = { left: 52, right: 12, top: 10, bottom: 22 };
+  // A short history is spread over at least a minute, so the first points of a fresh daemon
+  // read as seconds, not as a slope over an hour.
+  const MIN_SPAN_MILLIS = 60 * 1000;
+  const WIDTH = 460;
+  const HEIGHT = 190;
+  const MARGIN = { left: 46, right: 10, top: 10, bottom: 22 };
 
   function formatCount(value) {
     if (value === null || value === undefined) return '–';
@@ -75,6 +75,7 @@ export const statusPageJs = String.raw`'use strict';
 
   function timeTickStep(spanMillis) {
     const minute = 60 * 1000;
+    if (spanMillis <= 2 * minute) return minute / 4;
     if (spanMillis <= 5 * minute) return minute;
     if (spanMillis <= 15 * minute) return 5 * minute;
     if (spanMillis <= 30 * minute) return 10 * minute;
@@ -195,7 +196,7 @@ export const statusPageJs = String.raw`'use strict';
     const outcome = target.lastOutcome;
     if (outcome === null) setBadge(entry.outcome, 'waiting', '');
     else if (outcome.kind === 'failed') setBadge(entry.outcome, 'evaluation failed', 'bad');
-    else setBadge(entry.outcome, outcome.kind + (outcome.action ? ': ' + outcome.action : ''), 'plain');
+    else setBadge(entry.outcome, 'last evaluation: ' + outcome.kind + (outcome.action && outcome.action !== 'none' ? ' ' + outcome.action : ''), 'plain');
     entry.subtitle.textContent = 'group ' + target.consumerGroup + ' · cluster ' + target.cluster + ' · topics ' + describeTopics(target.topics) +
       ' · replicas ' + target.replicas.min + '–' + target.replicas.max +
       (target.lag.targetSeconds === null ? '' : ' · lag target ' + target.lag.targetSeconds + ' s') +
@@ -279,7 +280,7 @@ export const statusPageJs = String.raw`'use strict';
       const x = toX(tick);
       svg.append(svgElement('line', { class: 'grid', x1: x, x2: x, y1: MARGIN.top, y2: MARGIN.top + innerHeight }));
       const label = svgElement('text', { class: 'tick', x: x, y: HEIGHT - 6, 'text-anchor': 'middle' });
-      label.textContent = formatClock(tick).slice(0, 5);
+      label.textContent = step < 60 * 1000 ? formatClock(tick) : formatClock(tick).slice(0, 5);
       svg.append(label);
     }
     if (typeof options.targetValue === 'number') {
@@ -359,8 +360,10 @@ export const statusPageJs = String.raw`'use strict';
         (status.instance.leading ? 'leader (applies decisions)' : 'follower (decides, does not apply)');
       const main = document.getElementById('targets');
       const empty = document.getElementById('empty');
-      if (status.targets.length === 0) empty.textContent = 'No targets configured.';
-      else empty.remove();
+      if (empty !== null) {
+        if (status.targets.length === 0) empty.textContent = 'No targets configured.';
+        else empty.remove();
+      }
       for (const target of status.targets) {
         const entry = cards.get(target.name) || createCard(target.name);
         if (!entry.card.isConnected) main.append(entry.card);
