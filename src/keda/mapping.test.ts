@@ -233,6 +233,42 @@ triggers:
     ]);
   });
 
+  it('resolves a ClusterTriggerAuthentication whose credentials come from the workload\'s environment and a ConfigMap', () => {
+    const imported = importText(`apiVersion: keda.sh/v1alpha1
+kind: ClusterTriggerAuthentication
+metadata:
+  name: kafka-plain
+spec:
+  env:
+    - {parameter: username, name: KAFKA_USER, containerName: consumer}
+    - {parameter: password, name: KAFKA_PASSWORD}
+  configMapTargetRef:
+    - {parameter: sasl, name: kafka-settings, key: mechanism}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: kafka-settings, namespace: shop}
+data: {mechanism: plaintext}
+---
+${scaledObject('audit', `
+scaleTargetRef:
+  name: audit
+triggers:
+  - type: kafka
+    metadata:
+      bootstrapServers: kafka:9092
+      consumerGroup: audit
+      topic: audit
+    authenticationRef:
+      kind: ClusterTriggerAuthentication
+      name: kafka-plain`)}`);
+    expect(imported.config.clusters[0]?.sasl).to.deep.equal({ mechanism: 'plain', username: '${KAFKA_USER}', password: '${KAFKA_PASSWORD}' });
+    expect(imported.environment).to.deep.equal([
+      { name: 'KAFKA_USER', from: 'the same variable as the scaled workload\'s container (SASL user name)' },
+      { name: 'KAFKA_PASSWORD', from: 'the same variable as the scaled workload\'s container (SASL password)' },
+    ]);
+  });
+
   it('refuses input without a ScaledObject, naming what it skipped', () => {
     expect(() => importText('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: orders}\n')).to.throw(KedaMappingError, 'no ScaledObject (apiVersion keda.sh/v1alpha1) in the input');
   });
