@@ -17,7 +17,8 @@ import { Reconciler, type ReconcileOutcome } from './engine/reconciler.ts';
 import { Scheduler, type TickFunction } from './engine/scheduler.ts';
 import { errorMessage, type Logger } from './logging/logger.ts';
 import { MinimumHolds } from './engine/minimum-holds.ts';
-import { AlertRouter, type PlannedAction } from './server/alert-routes.ts';
+import { alertActionExecutor } from './server/alert-actions.ts';
+import { AlertRouter } from './server/alert-routes.ts';
 import { AlertmanagerWebhook } from './server/alertmanager-webhook.ts';
 import { kafkaClusterCheck } from './server/checks/kafka.ts';
 import { prometheusCheck } from './server/checks/prometheus.ts';
@@ -245,43 +246,6 @@ async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWirin
     onEvaluated: wiring.history.record,
     minimumHolds: wiring.minimumHolds,
   });
-}
-
-/**
- * Runs what an alert route planned. A firing alert gets its target evaluated now rather than at
- * its next tick (a lag alert must not wait out an interval); a raised minimum is put in before
- * that evaluation and taken out when the alert resolves, which asks for one more evaluation so
- * the count may come back down (through the usual stabilization and cooldowns).
- */
-function alertActionExecutor(reconciler: Reconciler, holds: MinimumHolds, logger: Logger): (action: PlannedAction) => void {
-  return (action) => {
-    switch (action.type) {
-      case 'evaluate':
-        evaluateOnAlert(reconciler, action.target, action.route, logger);
-        return;
-      case 'raiseMinReplicas':
-        holds.raise(action.target, action.hold);
-        logger.info('alert raises the minimum of a target', { target: action.target, route: action.route, minReplicas: action.hold.minReplicas, until: new Date(action.hold.untilMillis).toISOString(), cause: action.hold.cause });
-        evaluateOnAlert(reconciler, action.target, action.route, logger);
-        return;
-      case 'releaseMinReplicas':
-        if (!holds.release(action.target, action.key)) {
-          logger.info('resolved alert held no minimum (never seen firing, or lapsed)', { target: action.target, route: action.route, hold: action.key });
-          return;
-        }
-        logger.info('resolved alert ends the raised minimum of a target', { target: action.target, route: action.route, hold: action.key });
-        evaluateOnAlert(reconciler, action.target, action.route, logger);
-        return;
-    }
-  };
-}
-
-function evaluateOnAlert(reconciler: Reconciler, target: string, route: string, logger: Logger): void {
-  logger.info('alert asks for an evaluation now', { target, route });
-  reconciler.evaluateNow(target).then(
-    (outcome) => { logger.info('alert evaluation done', { target, route, outcome: outcome.kind, ...(outcome.kind === 'failed' ? { reason: outcome.reason } : { action: outcome.decision.action, desired: outcome.decision.desired }) }); },
-    (error: unknown) => { logger.error('alert evaluation failed', { target, route, error: errorMessage(error) }); },
-  );
 }
 
 /** The daemon's Redis client; ioredis is loaded only when the config has a redis section. */
