@@ -137,14 +137,17 @@ describe('the demo (npm run local)', function () {
     const body = (await journal.json()) as { decisions: unknown[] };
     expect(body.decisions.length, 'decisions journaled').to.be.at.least(1);
 
-    // A started worker, seen in a decision line, and every process of the demo at this moment.
-    const [, startedPids] = await demo.waitForLine(/decision: SCALE UP .*\[applied: started \d+ workers of demo \(pids ([\d, ]+)\)/, 60_000, 'scale-up that started workers');
-    const workerPids = (startedPids ?? '').split(', ').map(Number);
+    // A scale-up for the load (beyond the minimum of one worker), and every worker started so far.
+    await demo.waitForLine(/decision: SCALE UP [1-9]\d* -> \d+ workers \[applied: started \d+ workers of demo/, 60_000, 'scale-up beyond the first worker');
+    const workerPids = demo.output
+      .flatMap((line) => /\[applied: started \d+ workers of demo \(pids ([\d, ]+)\)/.exec(line)?.[1]?.split(', ') ?? [])
+      .map(Number);
+    expect(workerPids.length, 'workers started').to.be.at.least(2);
     // Services of the environment stay up by design; they are not the demo's to stop.
     const servicePids = new Set(Object.values(readEnvState()).flatMap((record) => record.pids));
     const processes = descendantsOf(demoPid).filter((pid) => !servicePids.has(pid));
     expect(processes, 'lagpilot and its workers run under the demo').to.include.members(workerPids.filter(isAlive));
-    expect(processes.length).to.be.at.least(2);
+    expect(processes.length, 'lagpilot and at least two workers').to.be.at.least(3);
 
     process.kill(-demoPid, 'SIGINT');
     const exit = await Promise.race([
