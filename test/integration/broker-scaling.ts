@@ -2,6 +2,7 @@
 // extra broker, a load of numbered messages written with acks=all and read back, and a watch
 // that records every moment a partition had no leader.
 import { createHash } from 'node:crypto';
+import { ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
 import kafkajs from 'kafkajs';
 import type { BrokerPool } from '../../src/actuators/brokers-pool.ts';
 import type { KafkaAdminPort } from '../../src/kafka/admin-port.ts';
@@ -45,31 +46,61 @@ export function payloadChecksum(payloads: Iterable<string>): bigint {
   return sum;
 }
 
+/** The message of an error and of the errors it carries (the client nests the broker's answer). */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const nested = (error as Error & { errors?: unknown[] }).errors ?? (error.cause === undefined ? [] : [error.cause]);
+  const inner = nested.map(describeFailure).join('; ');
+  return inner === '' ? error.message : `${error.message} (${inner})`;
+}
+
 export interface ProducedLoad {
   /** Stops writing; resolves with the payloads Kafka acknowledged (acks=all), and any send that failed. */
   stop(): Promise<{ acknowledged: string[]; failures: string[] }>;
 }
 
-/** Writes numbered messages in small batches, one batch at a time, until stopped. */
-export async function produceContinuously(client: KafkaClient, topic: string, messagesPerBatch: number, pauseMs: number): Promise<ProducedLoad> {
-  // Idempotent: a batch retried after a leader change is written once, as acks=all requires here.
-  const producer = client.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+/**
+ * Writes numbered messages in small batches, one batch at a time, each batch to the next of the
+ * topic's partitions, until stopped. Idempotent, so a batch retried after a leader change is
+ * written once. With @platformatic/kafka's producer: kafkajs' idempotent producer got
+ * OUT_OF_ORDER_SEQUENCE_NUMBER for every send after the first leader change of a reassignment,
+ * and had written some of the batches it reported failed. One partition per send, because the
+ * package's retry sends all of a broker's messages to the current leader of the first one's
+ * partition: after a leader change, messages of the other partitions get NOT_LEADER_OR_FOLLOWER
+ * on every retry.
+ */
+export function produceContinuously(topic: string, partitions: number, messagesPerBatch: number, pauseMs: number): ProducedLoad {
+  const producer = new Producer({
+    clientId: 'lagpilot-test-load',
+    bootstrapBrokers: readKafka3().bootstrap.split(','),
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    serializers: stringSerializers,
+    // 15 s of retries: a broker that is shutting down answers metadata from its last view.
+    retries: 60,
+    retryDelay: 250,
+    // Its retries of a NOT_LEADER_OR_FOLLOWER answer reuse the cached metadata until it expires:
+    // a short age lets a retry find the partition's new leader after a move or an election.
+    metadataMaxAge: 500,
+    autocreateTopics: false,
+  });
   const acknowledged: string[] = [];
   const failures: string[] = [];
   const run = { stopping: false };
   let next = 0;
+  let batches = 0;
   const loop = (async () => {
     while (!run.stopping) {
+      const partition = batches++ % partitions;
       const batch = Array.from({ length: messagesPerBatch }, () => {
         const number = next++;
-        return { key: String(number), value: `message-${String(number)}-${'x'.repeat(number % 97)}` };
+        return { partition, key: String(number), value: `message-${String(number)}-${'x'.repeat(number % 97)}` };
       });
       try {
-        await producer.send({ topic, acks: -1, messages: batch });
+        await producer.send({ messages: batch.map((message) => ({ topic, ...message })) });
         acknowledged.push(...batch.map((message) => message.value));
       } catch (error) {
-        failures.push(`${batch[0]?.key ?? '?'}..: ${error instanceof Error ? error.message : String(error)}`);
+        failures.push(`${new Date().toISOString()} ${batch[0]?.key ?? '?'}..: ${describeFailure(error).slice(0, 400)}`);
       }
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
@@ -78,7 +109,7 @@ export async function produceContinuously(client: KafkaClient, topic: string, me
     async stop() {
       run.stopping = true;
       await loop;
-      await producer.disconnect();
+      await producer.close();
       return { acknowledged, failures };
     },
   };
