@@ -25,6 +25,7 @@ describe('lagpilot import-keda', () => {
     const result = await run(example, { out });
     expect(result.code).to.equal(importExitCodes.ok);
     expect(result.out).to.contain('no equivalent  spec.fallback = 6 replicas after 3 failures: ');
+    expect(result.out).to.contain('needs get and patch on the workloads\' /scale in namespace shop ');
     expect(result.out).to.match(/\d+ mapped, \d+ approximated, \d+ without equivalent\.\nwrote /);
     const loaded = await loadConfigFile(out, { KAFKA_CREDENTIALS_USERNAME: 'orders', KAFKA_CREDENTIALS_PASSWORD: 'secret' });
     expect(loaded.ok, loaded.ok ? '' : loaded.problems.join('\n')).to.equal(true);

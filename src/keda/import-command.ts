@@ -47,6 +47,10 @@ function renderSetup(imported: KedaImport): string[] {
     lines.push('Mount into lagpilot\'s pod:');
     for (const mount of imported.mounts) lines.push(`  ${mount.source} at ${mount.path}`);
   }
+  const namespaces = [...new Set(imported.config.targets.flatMap((target) => (target.actuator.kind === 'kubernetesScale' ? [target.actuator.workload.namespace ?? '(lagpilot\'s own)'] : [])))];
+  if (namespaces.length > 0) {
+    lines.push(`lagpilot's ServiceAccount needs get and patch on the workloads' /scale in namespace ${namespaces.join(', ')} (the rules of deploy/kubernetes/base/role.yaml, bound there).`);
+  }
   lines.push('Remove the ScaledObjects (and the HPAs KEDA made for them) before lagpilot scales the same workloads, or the two fight over the count.');
   return lines;
 }
