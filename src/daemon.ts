@@ -250,7 +250,9 @@ async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWirin
 
 /** The daemon's Redis client; ioredis is loaded only when the config has a redis section. */
 async function connectRedis(url: string, keyPrefix: string, logger: Logger): Promise<Redis> {
-  const { Redis: RedisClient } = await import('ioredis');
+  // Through `default` (module.exports): in the esbuild bundle a dynamic import of this CommonJS
+  // package yields only `default`, where Node also gives named exports; module.exports has Redis.
+  const { Redis: RedisClient } = (await import('ioredis')).default;
   const client = new RedisClient(url, {
     keyPrefix,
     // Fail commands at once while disconnected instead of queueing them: a readiness probe

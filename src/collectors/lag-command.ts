@@ -79,7 +79,9 @@ export function groupReportJson(report: GroupReport): unknown {
 /** The estimated mode reads the histories the daemon keeps in Redis; without Redis it has none yet. */
 async function historyStoreFor(config: LagpilotConfig): Promise<OffsetHistoryStore | undefined> {
   if (config.redis === undefined || !config.targets.some((target) => target.lagCollection.lagSeconds === 'estimated')) return undefined;
-  const { Redis } = await import('ioredis');
+  // Through `default` (module.exports): in the esbuild bundle a dynamic import of this CommonJS
+  // package yields only `default`, where Node also gives named exports; module.exports has Redis.
+  const { Redis } = (await import('ioredis')).default;
   const { RedisOffsetHistoryStore } = await import('./redis-offset-history.ts');
   const client = new Redis(config.redis.url, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 1 });
   return new RedisOffsetHistoryStore(client, { ownsClient: true });

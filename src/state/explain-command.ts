@@ -25,7 +25,9 @@ export async function runExplain(options: ExplainOptions, write: (text: string) 
     throw new Error(`${options.config} has no redis section: without Redis the journal lives only in the running daemon's memory`);
   }
   // Imported here, not at the top: every lagpilot command registers this one, and only it needs Redis.
-  const { Redis } = await import('ioredis');
+  // Through `default` (module.exports): in the esbuild bundle a dynamic import of this CommonJS
+  // package yields only `default`, where Node also gives named exports; module.exports has Redis.
+  const { Redis } = (await import('ioredis')).default;
   const client = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   try {
     await client.connect();
