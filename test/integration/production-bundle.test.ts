@@ -3,9 +3,13 @@
 // machine: a root folder holding only what the stage copies (the bundle, no node_modules), Node
 // where the official image has it, the config at the path the CMD names. Its ENTRYPOINT and CMD
 // run unchanged, with the stage's ENV, WORKDIR and user, in a mount namespace where the root is
-// read-only and /tmp is a tmpfs (the pod's readOnlyRootFilesystem and emptyDir). /healthz and
-// /readyz must answer, the HEALTHCHECK command must pass, and SIGTERM must end it with exit 0.
+// read-only and /tmp is a tmpfs (the pod's readOnlyRootFilesystem and emptyDir), with the
+// ServiceAccount files where the kubelet puts them. /healthz and /readyz must answer, it must
+// lead through a Lease, the HEALTHCHECK command must pass, and SIGTERM must end it with exit 0.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the client's models are field-only classes; request bodies are object literals */
 import { expect } from 'chai';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +20,10 @@ import { ensureService } from '../env/environment.ts';
 import { repoRoot } from '../env/paths.ts';
 import { freeLoopbackPort } from '../env/ports.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
+import type { KubeDetails } from '../env/services/kube.ts';
+import type { RedisDetails } from '../env/services/redis.ts';
+import { sampleValue } from './daemon-process.ts';
+import { adminKubeConfig, bindShippedServiceAccount, httpStatusOf, uniqueName } from './kube-helpers.ts';
 
 const dockerfilePath = join(repoRoot, 'deploy', 'Dockerfile');
 /** Where the official Node images install node, first on their PATH. */
@@ -236,10 +244,28 @@ describe('container image (deploy/Dockerfile) run without a container engine', f
     ]);
   });
 
-  it('runs the image\'s ENTRYPOINT and CMD: /healthz and /readyz answer, the HEALTHCHECK passes, SIGTERM exits 0', async function () {
+  it('runs the image\'s ENTRYPOINT and CMD as in a pod (service-account files, Redis, a Lease): /healthz and /readyz answer, the HEALTHCHECK passes, SIGTERM exits 0', async function () {
     this.timeout(90_000);
-    const kafka = await ensureService<KafkaDetails>('kafka');
+    const [kafka, redis, kube] = await Promise.all([ensureService<KafkaDetails>('kafka'), ensureService<RedisDetails>('redis'), ensureService<KubeDetails>('kube')]);
     const port = await freeLoopbackPort();
+    // What the kubelet mounts for the pod's ServiceAccount, here the shipped one in a fresh
+    // namespace: the Lease (and with it the bundle's Kubernetes client chunk) works in-cluster.
+    const namespace = uniqueName('lagpilot-image');
+    const admin = adminKubeConfig(kube);
+    await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    const { token } = await bindShippedServiceAccount(kube, admin, namespace, {
+      what: 'reading a Lease',
+      check: async (client) => (await httpStatusOf(client.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'lagpilot', namespace }))) === 404,
+    });
+    const serviceAccountDir = join(rootfs, 'var', 'run', 'secrets', 'kubernetes.io', 'serviceaccount');
+    mkdirSync(serviceAccountDir, { recursive: true });
+    writeFileSync(join(serviceAccountDir, 'token'), token);
+    writeFileSync(join(serviceAccountDir, 'namespace'), namespace);
+    copyFileSync(kube.caFile, join(serviceAccountDir, 'ca.crt'));
+    const apiserver = new URL(kube.serverUrl);
+    const podEnvironment = { KUBERNETES_SERVICE_HOST: apiserver.hostname, KUBERNETES_SERVICE_PORT: apiserver.port };
+    const keyPrefix = `lagpilot-image-test:${namespace}:`;
+    const identity = 'image-check-0';
     const configIndex = command.indexOf('--config');
     const configPath = command[configIndex + 1];
     if (configIndex < 0 || configPath === undefined) throw new Error(`the CMD names no --config file: ${JSON.stringify(command)}`);
@@ -253,12 +279,14 @@ describe('container image (deploy/Dockerfile) run without a container engine', f
           name: 'image-check', cluster: 'local', consumerGroup: 'image-check-consumers', topics: ['image-check'],
           interval: '10s', replicas: { min: 1, max: 2 }, lag: { targetMessagesPerReplica: 100 }, actuator: { kind: 'dryRun' },
         }],
+        redis: { url: redis.url, keyPrefix },
+        leaderElection: { backend: 'kubernetes', identity, leaseDuration: '6s', renewDeadline: '4s', retryPeriod: '500ms' },
         shutdown: { deadline: '5s' },
       }),
     );
     // As `docker run -e` would: the health URL follows the port the test config listens on.
     const healthUrl = `http://127.0.0.1:${port}/healthz`;
-    const daemon = inContainer([...entrypoint, ...command]);
+    const daemon = inContainer([...entrypoint, ...command], podEnvironment);
     let output = '';
     daemon.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     daemon.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
@@ -284,7 +312,20 @@ describe('container image (deploy/Dockerfile) run without a container engine', f
         readiness = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) });
       }
       expect(readiness.status, await readiness.clone().text()).to.equal(200);
-      expect(((await readiness.json()) as { ready: boolean }).ready).to.equal(true);
+      const report = (await readiness.json()) as { ready: boolean; checks: { name: string; ok: boolean }[] };
+      expect(report.ready).to.equal(true);
+      expect(report.checks.filter((check) => check.ok).map((check) => check.name)).to.include.members(['kafka:local', 'redis']);
+
+      const leaderGiveUpAt = Date.now() + 20_000;
+      const leaderMetric = `lagpilot_leader{identity="${identity}"}`;
+      for (;;) {
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+        if (sampleValue(metrics, leaderMetric) === 1) break;
+        if (Date.now() > leaderGiveUpAt) throw new Error(`${leaderMetric} did not become 1 within 20 s:\n${output}`);
+        await sleep(200);
+      }
+      const lease = await admin.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'lagpilot', namespace });
+      expect(lease.spec?.holderIdentity, 'the Lease in the namespace of the service-account files').to.equal(identity);
 
       const check = runToExit(healthcheck, { LAGPILOT_HEALTHCHECK_URL: healthUrl });
       expect(check.status, `HEALTHCHECK while serving: ${check.output}`).to.equal(0);
@@ -298,5 +339,15 @@ describe('container image (deploy/Dockerfile) run without a container engine', f
     // The same HEALTHCHECK reports the stopped daemon: the check above could fail.
     const afterStop = runToExit(healthcheck, { LAGPILOT_HEALTHCHECK_URL: healthUrl });
     expect(afterStop.status).to.equal(1);
+    const released = await admin.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'lagpilot', namespace });
+    expect(released.spec?.holderIdentity ?? '', 'the Lease is handed back on SIGTERM').to.equal('');
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      const keys = await client.keys(`${keyPrefix}*`);
+      if (keys.length > 0) await client.del(...keys);
+    } finally {
+      client.disconnect();
+    }
+    await admin.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(() => undefined);
   });
 });
