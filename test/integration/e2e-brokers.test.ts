@@ -136,6 +136,7 @@ describe('brokers actuator on kafka3 (end to end)', function () {
       let mark = Date.now();
       const out = await actuator.apply({ target, decision: brokerDecision(3, 4) });
       timings.scaleOutMs = Date.now() - mark;
+      console.log(`      scale out ${new Date(mark).toISOString()} .. ${new Date().toISOString()}: ${out.detail}`);
       expect(out.status, out.detail).to.equal('applied');
       expect(out.code).to.equal('Scaled');
       expect(out.plan?.replicaMoves).to.equal(6);
