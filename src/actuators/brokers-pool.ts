@@ -48,7 +48,10 @@ export class KubernetesBrokerPool implements BrokerPool {
 
   async resize(count: number, why: Decision): Promise<void> {
     const result = await this.scale.apply({ target: { name: this.targetName }, decision: { ...why, desired: count } });
-    if (result.status === 'failed') throw new Error(`could not set ${this.description} to ${String(count)} replicas: ${result.detail}`);
+    // A paused workload answers noop: the brokers did not change, and the caller must not go on
+    // as if they had (a drained broker would be unregistered while it still runs).
+    const unchanged = result.status === 'noop' && result.code !== 'AlreadyAtDesired';
+    if (result.status === 'failed' || unchanged) throw new Error(`could not set ${this.description} to ${String(count)} replicas: ${result.detail}`);
   }
 
   close(): Promise<void> {
