@@ -349,6 +349,7 @@ async function main(): Promise<number> {
     say(`stopping (${stopRequested ?? 'lagpilot exited'}): the load generator, then lagpilot and its workers...`);
     const produced = await load.stop();
     say(`load generator stopped: ${produced.sent} messages produced in ${produced.elapsedSeconds.toFixed(0)} s`);
+    const daemonStopAsked = Date.now();
     if (daemonState.exit === undefined) {
       daemon.kill('SIGTERM');
       const deadline = setTimeout(() => {
@@ -360,7 +361,7 @@ async function main(): Promise<number> {
       // Read after the await: the exit callback set it meanwhile.
       const exit = readExit(daemonState) ?? { code: null, signal: null };
       if (exit.code !== 0) problems.push(`lagpilot stopped with ${exit.code === null ? `signal ${exit.signal ?? 'unknown'}` : `code ${exit.code}`}; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
-      else say('lagpilot stopped cleanly (it stopped its workers first)');
+      else say(`lagpilot stopped cleanly in ${seconds(Date.now() - daemonStopAsked)} s (it stopped its workers first)`);
     }
     // Workers share lagpilot's process group: any left after it exited is an orphan.
     const orphansBy = Date.now() + 5_000;
