@@ -35,10 +35,12 @@ export function alertActionExecutor(reconciler: Reconciler, holds: MinimumHolds,
   };
 }
 
+// At debug level: the alert is logged when it arrives, the decision (or the failure) by the
+// reconciler; these lines only tie the two together, and an alert storm should not triple the log.
 function evaluateOnAlert(reconciler: Reconciler, target: string, route: string, logger: Logger): void {
-  logger.info('alert asks for an evaluation now', { target, route });
+  logger.debug('alert asks for an evaluation now', { target, route });
   reconciler.evaluateNow(target).then(
-    (outcome) => { logger.info('alert evaluation done', { target, route, outcome: outcome.kind, ...(outcome.kind === 'failed' ? { reason: outcome.reason } : { action: outcome.decision.action, desired: outcome.decision.desired }) }); },
+    (outcome) => { logger.debug('alert evaluation done', { target, route, outcome: outcome.kind, ...(outcome.kind === 'failed' ? { reason: outcome.reason } : { action: outcome.decision.action, desired: outcome.decision.desired }) }); },
     (error: unknown) => { logger.error('alert evaluation failed', { target, route, error: errorMessage(error) }); },
   );
 }
