@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { alertsSchema } from '../config/schema/alerts.ts';
+import { redactSecrets } from '../logging/redact.ts';
 import { AlertDeduplicator } from './alert-dedup.ts';
 import { parseMatcher } from './alert-matchers.ts';
 import { AlertRouter, type RoutedAlert } from './alert-routes.ts';
@@ -88,6 +89,13 @@ describe('alert routes', () => {
     expect(badMatcher.error?.issues[0]?.path).to.deep.equal(['routes', 0, 'matchers', 0]);
     const shortToken = alertsSchema.safeParse({ auth: { bearerToken: 'short' } });
     expect(shortToken.error?.issues[0]?.message).to.include('at least 16 characters');
+  });
+
+  it('keeps the webhook credentials out of logged config', () => {
+    const alerts = alertsSchema.parse({ auth: { bearerToken: 'bearer-secret-value-1234', hmac: { secret: 'hmac-secret-value-5678' } } });
+    const logged = JSON.stringify(redactSecrets({ alerts }));
+    expect(logged).not.to.include('bearer-secret-value-1234').and.not.to.include('hmac-secret-value-5678');
+    expect(logged).to.include('"bearerToken":"[REDACTED]"').and.to.include('"header":"X-Lagpilot-Signature"');
   });
 });
 
