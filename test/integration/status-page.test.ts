@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs from 'kafkajs';
 import type { Page } from 'playwright-core';
 import type { StatusAnswer, HistoryAnswer, TargetStatus } from '../../src/server/status-api.ts';
-import { launchChromium, type ChromiumSession } from '../env/chromium.ts';
+import { ensureChromium, launchChromium, type ChromiumSession } from '../env/chromium.ts';
 import { ensureService } from '../env/environment.ts';
 import { repoRoot } from '../env/paths.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
@@ -33,8 +33,10 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
   let browser: ChromiumSession | undefined;
 
   before(async function () {
-    this.timeout(240_000);
-    kafka = await ensureService<KafkaDetails>('kafka');
+    // On a fresh machine Debian's chromium is installed here (apt: minutes, not seconds).
+    this.timeout(20 * 60_000);
+    const [kafkaDetails] = await Promise.all([ensureService<KafkaDetails>('kafka'), ensureChromium()]);
+    kafka = kafkaDetails;
     client = new Kafka({ clientId: 'lagpilot-status-test', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
     await withKafkaAdmin(client, async (admin) => {
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
