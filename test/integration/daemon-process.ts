@@ -12,7 +12,7 @@ import { repoRoot } from '../env/paths.ts';
 import { freeLoopbackPort } from '../env/ports.ts';
 
 export interface DaemonOptions {
-  /** Config sections besides `server`, e.g. { redis: { url } }; `server` is filled in here. */
+  /** Config sections, e.g. { redis: { url } }; `server.host` and `server.port` are filled in here. */
   config?: Record<string, unknown>;
   /** Time allowed from spawn until /healthz answers 200. */
   startTimeoutMs?: number;
@@ -114,7 +114,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<DaemonPr
   const url = `http://${host}:${port}`;
   const workDir = mkdtempSync(join(tmpdir(), 'lagpilot-daemon-'));
   const configFile = join(workDir, 'lagpilot.yaml');
-  writeFileSync(configFile, stringify({ ...options.config, server: { host, port } }));
+  const serverSection = options.config?.server as Record<string, unknown> | undefined;
+  writeFileSync(configFile, stringify({ ...options.config, server: { ...serverSection, host, port } }));
 
   const entryArgs = options.entryArgs ?? [cliPath];
   const child: ChildProcess = spawn(process.execPath, [...entryArgs, 'run', '--config', configFile], {
