@@ -155,6 +155,8 @@ async function deleteGroupWhenEmpty(admin: Admin, group: string): Promise<void> 
   let lastError: unknown;
   for (let attempt = 0; attempt < 10; attempt += 1) {
     try {
+      // A run stopped before its first worker joined has no group to delete.
+      if (!(await admin.listGroups()).has(group)) return;
       await admin.deleteGroups({ groups: [group] });
       return;
     } catch (error) {
@@ -189,6 +191,11 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => { requestStop('Ctrl-C'); });
   process.on('SIGTERM', () => { requestStop('SIGTERM'); });
+  const stoppedWhileStarting = (): boolean => {
+    if (stopRequested === undefined) return false;
+    say(`${stopRequested} before lagpilot started: nothing of the demo is left running`);
+    return true;
+  };
   // Relative paths are the user's: npm runs scripts from the package root but says where it was called (INIT_CWD).
   const tracePath = options.trace === defaultTrace ? join(repoRoot, defaultTrace) : resolve(process.env.INIT_CWD ?? process.cwd(), options.trace);
   const trace = loadTrace(tracePath);
@@ -204,7 +211,9 @@ async function main(): Promise<number> {
   const reused = Date.parse(kafka.startedAt) < kafkaStartedAt;
   const kafkaReadyAfter = Date.now() - commandStartedAt;
   say(`kafka: ${kafka.bootstrap}, ${reused ? 'already running' : `started in ${seconds(Date.now() - kafkaStartedAt)} s`}`);
+  if (stoppedWhileStarting()) return 0;
   const redisUrl = await resolveRedis(options.redis);
+  if (stoppedWhileStarting()) return 0;
   say(redisUrl === undefined ? 'journal: in memory (--redis URL or LAGPILOT_REDIS_URL keeps it in Redis)' : `journal: Redis at ${redisUrl}`);
 
   const runId = randomUUID().slice(0, 8);
@@ -265,15 +274,22 @@ async function main(): Promise<number> {
 
     const view = new DaemonView(`http://127.0.0.1:${port}`, targetName);
     const answerBy = Date.now() + 60_000;
-    while (stopRequested === undefined && !(await view.answers())) {
+    let answered = false;
+    while (stopRequested === undefined) {
+      if (await view.answers()) {
+        answered = true;
+        break;
+      }
       const early = daemonState.exit;
       if (early !== undefined) throw new Error(`lagpilot exited (code ${early.code ?? early.signal ?? 'unknown'}) before it answered on port ${port}; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
       if (Date.now() > answerBy) throw new Error(`lagpilot did not answer http://127.0.0.1:${port}/healthz within 60 s; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
       await sleep(200);
     }
     const daemonAnsweringAfter = Date.now() - commandStartedAt;
-    say(`status page: http://127.0.0.1:${port}/  (decisions: http://127.0.0.1:${port}/api/decisions?target=${targetName}, metrics: /metrics)`);
-    say('Ctrl-C stops the demo.');
+    if (answered) {
+      say(`status page: http://127.0.0.1:${port}/  (decisions: http://127.0.0.1:${port}/api/decisions?target=${targetName}, metrics: /metrics)`);
+      say('Ctrl-C stops the demo.');
+    }
 
     let sendErrorShown = false;
     const load = new LoadGenerator({
@@ -287,7 +303,7 @@ async function main(): Promise<number> {
         say(`load: a send failed, retrying (${(error as Error).message})`);
       },
     });
-    load.start();
+    if (answered) load.start();
     const loadStartedAt = Date.now();
 
     const stopAfterTimer = options.stopAfter === undefined ? undefined : setTimeout(() => { requestStop(`--stop-after ${options.stopAfter}`); }, options.stopAfter * 1000);
@@ -360,7 +376,10 @@ async function main(): Promise<number> {
       clearTimeout(deadline);
       // Read after the await: the exit callback set it meanwhile.
       const exit = readExit(daemonState) ?? { code: null, signal: null };
-      if (exit.code !== 0) problems.push(`lagpilot stopped with ${exit.code === null ? `signal ${exit.signal ?? 'unknown'}` : `code ${exit.code}`}; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
+      // Killed by the SIGTERM itself: it came before lagpilot took its signals, while its modules
+      // loaded, when it had started nothing (the group check below still looks for leftovers).
+      if (exit.signal === 'SIGTERM' && !answered) say('lagpilot stopped before it had started');
+      else if (exit.code !== 0) problems.push(`lagpilot stopped with ${exit.code === null ? `signal ${exit.signal ?? 'unknown'}` : `code ${exit.code}`}; its log ${daemonLog} ends with:\n${logTail(daemonLog)}`);
       else say(`lagpilot stopped cleanly in ${seconds(Date.now() - daemonStopAsked)} s (it stopped its workers first)`);
     }
     // Workers share lagpilot's process group: any left after it exited is an orphan.
