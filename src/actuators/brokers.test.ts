@@ -171,4 +171,14 @@ describe('brokers actuator', () => {
     expect(result).to.include({ status: 'failed', code: 'KafkaBROKER_UNREACHABLE' });
     expect(result.detail).to.equal('brokers: listPartitionReassignments: no broker answered');
   });
+
+  it('a pool that cannot start a broker gives a failed result naming it, and moves nothing', async () => {
+    const cluster = new FakeCluster();
+    cluster.topics.set('orders', sixPartitionsOnThree());
+    const { actuator: brokers, pool } = actuator(cluster);
+    pool.resize = () => Promise.reject(new Error('no room for broker 4'));
+    const result = await brokers.apply({ target, decision: decision(3, 4) });
+    expect(result).to.include({ status: 'failed', code: 'PoolResizeFailed', detail: 'could not add broker 4: test pool: no room for broker 4' });
+    expect(cluster.submitted).to.deep.equal([]);
+  });
 });

@@ -199,7 +199,8 @@ export class BrokersActuator implements Actuator {
         ...scaled,
       };
     }
-    await this.pool.resize(desired, decision);
+    const startFailure = await this.resizePool(desired, decision);
+    if (startFailure !== undefined) return { status: 'failed', code: 'PoolResizeFailed', detail: `could not add broker ${added.join(', ')}: ${startFailure}`, replicasBefore: before };
     const registered = await this.waitForBrokers(targetIds);
     if (registered === undefined) {
       return {
@@ -264,7 +265,10 @@ export class BrokersActuator implements Actuator {
         replicasBefore: before,
       };
     }
-    await this.pool.resize(desired, decision);
+    const stopFailure = await this.resizePool(desired, decision);
+    if (stopFailure !== undefined) {
+      return { status: 'failed', code: 'PoolResizeFailed', detail: `drained broker ${removing.join(', ')} (${moved.detail}), but could not remove it: ${stopFailure}`, plan, replicasBefore: before };
+    }
     const unregistered = await this.unregister(removing);
     return {
       status: 'applied',
@@ -286,6 +290,16 @@ export class BrokersActuator implements Actuator {
     const moved = await this.execute(plan);
     if (!moved.ok) return { status: 'failed', code: moved.code, detail: `rebalancing ${String(count)} brokers: ${moved.detail}`, plan, ...same };
     return { status: 'applied', code: 'Rebalanced', detail: `${String(count)} brokers already; ${moved.detail}`, plan, ...same };
+  }
+
+  /** Resizes the pool; a failure becomes the message of a failed result instead of an exception. */
+  private async resizePool(count: number, decision: Decision): Promise<string | undefined> {
+    try {
+      await this.pool.resize(count, decision);
+      return undefined;
+    } catch (error) {
+      return `${this.pool.description}: ${describeError(error)}`;
+    }
   }
 
   private describePlan(plan: ReassignmentPlan): string {
@@ -384,6 +398,7 @@ export class BrokersActuator implements Actuator {
     if (upFront !== undefined) return { ok: false, code: upFront.code, detail: `refused before any move: ${upFront.reason}` };
     await this.setThrottles(plan.moves);
     let leaveThrottles = false;
+    let throttleNote = '';
     let done = 0;
     const batches = batchMoves(plan.moves, this.config.maxConcurrentMoves);
     try {
@@ -409,13 +424,13 @@ export class BrokersActuator implements Actuator {
         done += batch.length;
       }
     } finally {
-      if (!leaveThrottles) await this.removeThrottles();
+      if (!leaveThrottles) throttleNote = await this.removeThrottles();
     }
     const elected = await this.electLeaders(plan.moves);
     return {
       ok: true,
       code: 'Moved',
-      detail: `moved ${String(plan.replicaMoves)} replicas of ${String(plan.moves.length)} partitions in ${String(batches.length)} batches in ${seconds(Date.now() - started)} s${elected}`,
+      detail: `moved ${String(plan.replicaMoves)} replicas of ${String(plan.moves.length)} partitions in ${String(batches.length)} batches in ${seconds(Date.now() - started)} s${elected}${throttleNote}`,
     };
   }
 
