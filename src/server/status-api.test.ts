@@ -60,7 +60,13 @@ describe('status API', () => {
       const reply = await statusAnswer(new URLSearchParams('decisions=2'), source(100_000, store));
       if (reply.status !== 200) throw new Error(JSON.stringify(reply.body));
       const { body } = reply;
-      expect(body).to.deep.include({ generatedAtMs: 100_000, version: '1.2.3', instance: { identity: 'replica-a', leading: true, term: 4 }, history: { windowSeconds: 3600, pointsPerTarget: 3600 } });
+      expect(body).to.deep.include({
+        generatedAtMs: 100_000,
+        version: '1.2.3',
+        instance: { identity: 'replica-a', leading: true, term: 4 },
+        leader: { identity: 'replica-a', term: 4, source: 'this replica' },
+        history: { windowSeconds: 3600, pointsPerTarget: 3600 },
+      });
       const [first, second] = body.targets;
       expect(first).to.deep.equal({
         name: 'orders',
@@ -82,10 +88,13 @@ describe('status API', () => {
       expect(second?.lag).to.deep.include({ messages: null, seconds: null });
     });
 
-    it('calls a target stale when no evaluation came within three intervals, and a follower says so', async () => {
-      const reply = await statusAnswer(new URLSearchParams(), source(141_000, new MemoryStateStore(), false, 95_000));
+    it('calls a target stale when no evaluation came within three intervals; a follower names the leader from the journal', async () => {
+      const store = new MemoryStateStore();
+      await store.appendDecision('orders', { ...journaled(90, 3, 3), leader: { identity: 'replica-b', term: 5 } });
+      const reply = await statusAnswer(new URLSearchParams(), source(141_000, store, false, 95_000));
       if (reply.status !== 200) throw new Error(JSON.stringify(reply.body));
       expect(reply.body.instance.leading).to.equal(false);
+      expect(reply.body.leader, 'the leader as the shared journal last saw it').to.deep.equal({ identity: 'replica-b', term: 5, source: 'journal' });
       expect(reply.body.targets[0]?.freshness).to.deep.include({ secondsSinceEvaluation: 46, stale: true });
     });
 

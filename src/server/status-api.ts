@@ -66,6 +66,11 @@ export interface StatusAnswer {
   generatedAtMs: number;
   version: string;
   instance: { identity: string; leading: boolean; term: number };
+  /**
+   * Who applies decisions: this replica while it leads; otherwise the writer of the newest
+   * journaled decision (the journal is shared), which may be out of date; null when unknown.
+   */
+  leader: { identity: string; term: number; source: 'this replica' | 'journal' } | null;
   history: { windowSeconds: number; pointsPerTarget: number };
   targets: TargetStatus[];
 }
@@ -94,16 +99,27 @@ export async function statusAnswer(query: URLSearchParams, source: StatusSource)
   }
   const nowMs = source.now();
   const targets = await Promise.all(source.targets.map((target) => targetStatus(target, source, nowMs, decisionCount)));
+  const leading = source.leader.isLeader();
   return {
     status: 200,
     body: {
       generatedAtMs: nowMs,
       version: source.version,
-      instance: { identity: source.leader.identity, leading: source.leader.isLeader(), term: source.leader.term },
+      instance: { identity: source.leader.identity, leading, term: source.leader.term },
+      leader: leading ? { identity: source.leader.identity, term: source.leader.term, source: 'this replica' } : journaledLeader(targets),
       history: { windowSeconds: source.history.windowMillis / 1000, pointsPerTarget: source.history.pointsPerTarget },
       targets,
     },
   };
+}
+
+function journaledLeader(targets: readonly TargetStatus[]): StatusAnswer['leader'] {
+  let newest: Decision | undefined;
+  for (const target of targets) {
+    const decision = target.decisions[0];
+    if (decision?.leader !== undefined && (newest === undefined || decision.time > newest.time)) newest = decision;
+  }
+  return newest?.leader === undefined ? null : { identity: newest.leader.identity, term: newest.leader.term, source: 'journal' };
 }
 
 async function targetStatus(target: StatusTargetDescription, source: StatusSource, nowMs: number, decisionCount: number): Promise<TargetStatus> {

@@ -122,6 +122,7 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
   it('/api/status reports the target from real collections and the journal; history is incremental; bad queries get 4xx', async function () {
     const status = await statusUntil('a lag of 15 and a journaled scale-up', (target) => target.lag.messages === 15 && target.decisions.some((decision) => decision.action === 'scaleUp'));
     expect(status.instance.leading, 'a lone daemon leads').to.equal(true);
+    expect(status.leader).to.deep.equal({ identity: status.instance.identity, term: status.instance.term, source: 'this replica' });
     expect(status.history).to.deep.equal({ windowSeconds: 3600, pointsPerTarget: 3600 });
     const [target] = status.targets;
     if (target === undefined) throw new Error('no target in /api/status');

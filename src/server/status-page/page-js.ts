@@ -357,7 +357,8 @@ export const statusPageJs = String.raw`'use strict';
       const status = await getJson('/api/status');
       const windowMillis = status.history.windowSeconds * 1000;
       document.getElementById('instance').textContent = 'v' + status.version + ' · ' + status.instance.identity + ' · ' +
-        (status.instance.leading ? 'leader (applies decisions)' : 'follower (decides, does not apply)');
+        (status.instance.leading ? 'leader (applies decisions)' : 'follower (decides, does not apply)' +
+          (status.leader ? '; leader: ' + status.leader.identity + ' (term ' + status.leader.term + ', from the journal)' : '; leader unknown'));
       const main = document.getElementById('targets');
       const empty = document.getElementById('empty');
       if (empty !== null) {
