@@ -267,6 +267,45 @@ describe('Reconciler', () => {
     expect(await metric(h.registry, 'lagpilot_journal_failures_total', { target: 'orders' })).to.equal(1);
   });
 
+  it('journals a change it could not record before the next decision, once, and keeps its cooldown meanwhile', async () => {
+    const h = harness(['orders']);
+    Object.assign(world(h, 'orders'), { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100 });
+    const append = h.store.appendDecision.bind(h.store);
+    h.store.appendDecision = () => Promise.reject(new Error('Connection is closed.'));
+    const failed = await h.reconciler.evaluateNow('orders');
+    expect(failed.kind).to.equal('failed');
+    const scaledTo = actuator(h, 'orders').replicas;
+    expect(await h.store.recentDecisions('orders', 10)).to.have.length(0);
+
+    // The store answers again 30 s later and the load is gone: the scale-up is journaled first,
+    // and its cooldown holds the scale-in.
+    h.store.appendDecision = append;
+    Object.assign(world(h, 'orders'), { lagMessages: 0, lagSeconds: 0, produceRate: 20, consumeRate: 20, members: scaledTo });
+    await h.clock.advance(30_000);
+    const held = await h.reconciler.evaluateNow('orders');
+    expect(held.kind).to.equal('kept');
+    expect(actuator(h, 'orders').applied).to.have.length(1);
+    const journal = (await h.store.recentDecisions('orders', 10)).reverse();
+    expect(journal.map((decision) => decision.action)).to.deep.equal(['scaleUp', 'none']);
+    expect(journal[1]?.reasons.map((reason) => reason.code)).to.include('ScaleDownCooldownAfterScaleUp');
+  });
+
+  it('ends an evaluation whose state store does not answer at its time limit, counting the store failure', async () => {
+    const h = harness(['orders']);
+    h.store.recentDecisions = () => new Promise(() => undefined);
+    const limit = new AbortController();
+    const tick = h.reconciler.tick('orders', limit.signal);
+    setTimeout(() => { limit.abort(new Error('tick of orders exceeded its timeout of 50 ms')); }, 50);
+    let caught: unknown;
+    try {
+      await tick;
+    } catch (error) {
+      caught = error;
+    }
+    expect(String(caught)).to.contain("orders: the state store could not be read, so nothing was decided or applied (cooldowns and recent recommendations unknown): the state store did not answer within the evaluation's time limit (tick of orders exceeded its timeout of 50 ms)");
+    expect(await metric(h.registry, 'lagpilot_state_store_failures_total', { target: 'orders' })).to.equal(1);
+  });
+
   it('names an unknown target', async () => {
     const h = harness(['orders']);
     let caught: unknown;

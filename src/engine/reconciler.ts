@@ -15,6 +15,7 @@ import type { CapacityMeasurement, EvaluationMark } from '../policies/capacity.t
 import type { Decision, JournaledActuation, ScalingSignals } from '../policies/types.ts';
 import { loadScalingHistory, recordEvaluation } from '../state/engine-history.ts';
 import type { StateStore } from '../state/store.ts';
+import type { ScalingHistory } from '../policies/safety/stage.ts';
 import { errorMessage, type Logger } from '../logging/logger.ts';
 import type { CollectionPlan, LastCollections, TargetCollection } from './collection.ts';
 import type { Clock } from './clock.ts';
@@ -86,6 +87,19 @@ interface TargetMemory {
   signals: SignalMemory;
   lastEvaluation?: EvaluationMark;
   measuredCapacity?: CapacityMeasurement;
+  /**
+   * Changes this replica applied that the journal could not record (its store was away), oldest
+   * first. Written before anything newer, so the journal keeps every applied change in order and
+   * the cooldowns read from it hold.
+   */
+  unjournaled: Decision[];
+  /**
+   * A journal write given up at the time limit while the store did not answer: it may still land.
+   * The next evaluation waits for it before catching the journal up, so nothing is written twice.
+   */
+  lateWrite?: Promise<unknown>;
+  /** The catch-up of the journal under way, if any. */
+  catchUp?: Promise<void>;
 }
 
 interface TargetSlot {
@@ -108,10 +122,11 @@ export class Reconciler {
   readonly #current: Gauge<'target'>;
   readonly #loopDuration: Histogram<'target'>;
   readonly #journalFailures: Counter<'target'>;
+  readonly #stateStoreFailures: Counter<'target'>;
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
-    for (const target of options.targets) this.#slots.set(target.name, { target, memory: { signals: emptySignalMemory() } });
+    for (const target of options.targets) this.#slots.set(target.name, { target, memory: { signals: emptySignalMemory(), unjournaled: [] } });
     const registers = [options.registry];
     this.#decisions = new Counter({ name: 'lagpilot_decisions_total', help: 'Decisions made, by target and action (scaleUp, scaleDown, none); followers count theirs too.', labelNames: ['target', 'action'], registers });
     this.#actuations = new Counter({ name: 'lagpilot_actuations_total', help: 'Decisions handed to the actuator by the leader, by result status (applied, noop, dryRun, failed).', labelNames: ['target', 'status'], registers });
@@ -119,9 +134,11 @@ export class Reconciler {
     this.#desired = new Gauge({ name: 'lagpilot_desired_replicas', help: 'Replicas the last decision asked for.', labelNames: ['target'], registers });
     this.#current = new Gauge({ name: 'lagpilot_current_replicas', help: 'Replicas in force as the actuator last read them.', labelNames: ['target'], registers });
     this.#loopDuration = new Histogram({ name: 'lagpilot_loop_duration_seconds', help: 'Time of one evaluation of a target, from reading the actuator to the journal.', labelNames: ['target'], buckets: loopBuckets, registers });
-    this.#journalFailures = new Counter({ name: 'lagpilot_journal_failures_total', help: 'Actuations the journal could not record (their cooldown is then unknown to the next evaluation).', labelNames: ['target'], registers });
+    this.#journalFailures = new Counter({ name: 'lagpilot_journal_failures_total', help: 'Decisions the journal could not record when made (an applied change is journaled later, before the next decision).', labelNames: ['target'], registers });
+    this.#stateStoreFailures = new Counter({ name: 'lagpilot_state_store_failures_total', help: 'Evaluations that decided nothing because the state store (cooldowns, recommendations, journal) could not be read or caught up.', labelNames: ['target'], registers });
     for (const { name } of options.targets) {
       this.#journalFailures.inc({ target: name }, 0);
+      this.#stateStoreFailures.inc({ target: name }, 0);
       for (const action of ['scaleUp', 'scaleDown', 'none']) this.#decisions.inc({ target: name, action }, 0);
       for (const status of ['applied', 'noop', 'dryRun', 'failed']) this.#actuations.inc({ target: name, status }, 0);
     }
@@ -223,7 +240,16 @@ export class Reconciler {
       const held = this.#options.minimumHolds?.heldMinimum(target.name, clock.now());
       const raised = held === undefined ? undefined : withHeldMinimum(measuredEngine, held);
       const engine = raised?.engine ?? measuredEngine;
-      const stored = await loadScalingHistory(store, target.name, engine, derived.signals.time);
+      let stored: ScalingHistory;
+      try {
+        await untilAborted(signal, () => this.#catchUpJournal(slot, store));
+        stored = await untilAborted(signal, () => loadScalingHistory(store, target.name, engine, derived.signals.time));
+      } catch (error) {
+        if (error instanceof NotAsked) return failed(logger, `${target.name}: evaluation abandoned before actuation (${abortReason(signal)})`);
+        // Without its history the engine would not know its cooldowns: nothing is decided.
+        this.#stateStoreFailures.inc({ target: target.name });
+        return failed(logger, `${target.name}: the state store could not be read, so nothing was decided or applied (cooldowns and recent recommendations unknown): ${errorMessage(error)}`);
+      }
       const evaluation = decide(engine, derived.signals, {
         ...stored,
         ...(slot.memory.lastEvaluation === undefined ? {} : { lastEvaluation: slot.memory.lastEvaluation }),
@@ -254,7 +280,13 @@ export class Reconciler {
         // Nothing to apply: the count read from the actuator is the count decided. Journaled
         // all the same, so `explain` shows why the group was kept as it is.
         const kept: Decision = { ...decision, leader: { identity: leader.identity, term } };
-        await recordEvaluation(store, target.name, engine, { decision: kept, history: evaluation.history });
+        try {
+          await untilAborted(signal, () => recordEvaluation(store, target.name, engine, { decision: kept, history: evaluation.history }));
+        } catch (error) {
+          // Nothing changed, so no cooldown is missing; only `explain` lacks this entry.
+          this.#journalFailures.inc({ target: target.name });
+          return failed(logger, `${target.name}: kept ${decision.current} replicas but the journal could not record it: ${errorMessage(error)}`);
+        }
         return { kind: 'kept', decision: kept };
       }
       const result = await this.#apply(target, decision);
@@ -266,13 +298,16 @@ export class Reconciler {
       }
       const actuation: JournaledActuation = { status: result.status, code: result.code, detail: result.detail };
       const journaled: Decision = { ...decision, actuation, leader: { identity: leader.identity, term } };
+      let write: Promise<void> | undefined;
       try {
-        await recordEvaluation(store, target.name, engine, { decision: journaled, history: evaluation.history });
+        await untilAborted(signal, () => (write = recordEvaluation(store, target.name, engine, { decision: journaled, history: evaluation.history })));
       } catch (error) {
-        // The change is made and the actuator reports it next time, so it is not applied twice;
-        // but its cooldown cannot be read back from the journal: say so plainly.
+        // The change is made and the actuator reports it next time, so it is not applied twice.
+        // It is journaled before the next evaluation reads the history, so its cooldown holds.
         this.#journalFailures.inc({ target: target.name });
-        return failed(logger, `${target.name}: ${result.status} (${result.detail}) but the journal could not record it: ${errorMessage(error)}`);
+        if (result.status !== 'failed') slot.memory.unjournaled.push(journaled);
+        if (write !== undefined) slot.memory.lateWrite = write.catch(() => undefined);
+        return failed(logger, `${target.name}: ${result.status} (${result.detail}) but the journal could not record it: ${errorMessage(error)}; it is journaled once the store answers, before the next decision`);
       }
       const fields = {
         action: decision.action,
@@ -292,6 +327,36 @@ export class Reconciler {
     }
   }
 
+  /**
+   * One catch-up of the journal at a time per target: an evaluation that gave up on one (its time
+   * limit passed) leaves it running, and the next joins it rather than writing the same entries.
+   */
+  #catchUpJournal(slot: TargetSlot, store: StateStore): Promise<void> {
+    slot.memory.catchUp ??= this.#journalUnjournaled(slot, store).finally(() => { slot.memory.catchUp = undefined; });
+    return slot.memory.catchUp;
+  }
+
+  /**
+   * Journals the changes an earlier evaluation applied but could not record, oldest first. One
+   * whose write reached Redis though its reply was lost is already there: it is not written twice.
+   */
+  async #journalUnjournaled(slot: TargetSlot, store: StateStore): Promise<void> {
+    if (slot.memory.lateWrite !== undefined) {
+      await slot.memory.lateWrite;
+      slot.memory.lateWrite = undefined;
+    }
+    const pending = slot.memory.unjournaled;
+    if (pending.length === 0) return;
+    const recent = await store.recentDecisions(slot.target.name, pending.length + unjournaledLookback);
+    while (pending.length > 0) {
+      const [oldest] = pending;
+      if (oldest === undefined) break;
+      if (!recent.some((entry) => sameDecision(entry, oldest))) await store.appendDecision(slot.target.name, oldest);
+      pending.shift();
+      this.#options.logger.info('journaled a change recorded late', { target: slot.target.name, time: oldest.time, action: oldest.action, current: oldest.current, desired: oldest.desired });
+    }
+  }
+
   async #apply(target: ReconciledTarget, decision: Decision): Promise<ActuationResult> {
     try {
       return await target.actuator.apply({ target: { name: target.name }, decision });
@@ -300,6 +365,40 @@ export class Reconciler {
       // still must not take the loop down.
       return { status: 'failed', code: 'ActuatorThrew', detail: `${target.name}: the ${target.actuator.kind} actuator threw: ${describeError(error)}` };
     }
+  }
+}
+
+/** Journal entries read back to find a late change already written: more than any outage writes. */
+const unjournaledLookback = 50;
+
+function sameDecision(left: Decision, right: Decision): boolean {
+  return left.time === right.time && left.action === right.action && left.current === right.current && left.desired === right.desired
+    && left.leader?.identity === right.leader?.identity && left.leader?.term === right.leader?.term;
+}
+
+/** The evaluation's time was up before the state store was asked anything. */
+class NotAsked extends Error {}
+
+/**
+ * The state store's answer, or a rejection when the evaluation's time limit passes first: a
+ * store that stops answering (a frozen Redis holds the connection open) must not hold the
+ * target's evaluations forever. What the store answers later is dropped. Once the time is up,
+ * the store is not asked at all.
+ */
+async function untilAborted<T>(signal: AbortSignal, ask: () => Promise<T>): Promise<T> {
+  if (signal.aborted) throw new NotAsked(`the state store was not asked: ${abortReason(signal)}`);
+  const work = ask();
+  let onAbort: (() => void) | undefined;
+  const abandoned = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(new Error(`the state store did not answer within the evaluation's time limit (${abortReason(signal)})`)); };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, abandoned]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+    work.catch(() => undefined);
+    abandoned.catch(() => undefined);
   }
 }
 

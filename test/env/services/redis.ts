@@ -72,11 +72,10 @@ async function launch(binary: string, port: number, runDir: string, dataDir: str
   return started;
 }
 
-/** Starts a new instance with an empty data directory. */
-async function startFresh(): Promise<RedisDetails> {
+/** Starts a new instance with an empty data directory under `runDir`. */
+async function startFresh(runDir = serviceRunDir(serviceName)): Promise<RedisDetails> {
   const startMillisFrom = Date.now();
   const binary = await redisServerBinary();
-  const runDir = serviceRunDir(serviceName);
   const dataDir = join(runDir, 'data');
   // A fresh environment starts with an empty Redis; only restartRedis() keeps the data.
   rmSync(dataDir, { recursive: true, force: true });
@@ -98,8 +97,19 @@ export const service: EnvService<RedisDetails> = loopbackService<RedisDetails>({
   runDir: serviceRunDir(serviceName),
   install: redisServerBinary,
   isHealthy: (details) => pingRedis(details.port),
-  startFresh,
+  startFresh: () => startFresh(),
 });
+
+/**
+ * A Redis of the caller's own, for a test that stops it while the shared one serves other
+ * suites: same settings, its own free port and an empty data directory under the run directory
+ * `name`. It is not recorded in the env file; the caller stops it (`service.stop`), and
+ * `restartRedis` brings it back on the same port and data.
+ */
+export async function startPrivateRedis(name: string): Promise<RedisDetails> {
+  if (name === serviceName) throw new Error(`a private Redis needs a run directory name other than "${serviceName}"`);
+  return startFresh(serviceRunDir(name));
+}
 
 export interface RestartOptions {
   /**
