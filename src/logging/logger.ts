@@ -68,6 +68,10 @@ export function createLogger(options: LoggerOptions): RootLogger {
 
 function wrap(logger: winston.Logger): Logger {
   const write = (level: LogLevel) => (message: string, fields?: Record<string, unknown>): void => {
+    // winston runs the formats (timestamp, redaction, JSON) before its transport drops a line
+    // below the level: asking first makes a disabled debug line cost nothing (33 µs otherwise,
+    // measured with bench/alert-reaction.ts's logger).
+    if (!logger.isLevelEnabled(level)) return;
     logger.log({ ...fields, level, message });
   };
   return {
