@@ -14,6 +14,7 @@ import type { StatusAnswer, HistoryAnswer, TargetStatus } from '../../src/server
 import { ensureChromium, launchChromium, type ChromiumSession } from '../env/chromium.ts';
 import { ensureService } from '../env/environment.ts';
 import { repoRoot } from '../env/paths.ts';
+import { freeLoopbackPort } from '../env/ports.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import { startDaemon, type DaemonProcess } from './daemon-process.ts';
 import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
@@ -45,10 +46,13 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
       // partitions: 3 and 6 consumers both share them evenly.
       await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '10' }, { partition: 2, offset: '0' }] });
     });
+    // A second target on a cluster nobody listens on: its card must show the failure, and its
+    // plots the absence of data, without breaking the page.
+    const closedPort = await freeLoopbackPort();
     daemon = await startDaemon({
       config: {
         log: { level: 'info' },
-        clusters: [{ name: 'local', bootstrap: [kafka.bootstrap] }],
+        clusters: [{ name: 'local', bootstrap: [kafka.bootstrap] }, { name: 'gone', bootstrap: [`127.0.0.1:${String(closedPort)}`] }],
         targets: [{
           name: 'orders',
           cluster: 'local',
@@ -62,6 +66,16 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
           actuator: { kind: 'dryRun' },
           collectors: { kafkaLag: { offsetReset: 'earliest', lagSeconds: 'exact' } },
           scaling: { scaleUpCooldown: '0s' },
+        }, {
+          name: 'unreachable',
+          cluster: 'gone',
+          consumerGroup: 'nobody',
+          topics: ['nothing'],
+          interval: '1s',
+          tickTimeout: '1s',
+          replicas: { min: 1, max: 2 },
+          lag: { targetSeconds: 10 },
+          actuator: { kind: 'dryRun' },
         }],
         shutdown: { deadline: '5s' },
       },
@@ -157,7 +171,7 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
     expect(newer.body.points.every((point) => point.timeMs > lastPoint.timeMs), 'since is exclusive').to.equal(true);
 
     expect(await getJson('/api/status/history')).to.deep.equal({ status: 400, body: { error: 'the target parameter is missing: use /api/status/history?target=NAME[&since=EPOCH_MILLISECONDS]' } });
-    expect(await getJson('/api/status/history?target=ordres')).to.deep.equal({ status: 404, body: { error: 'no target named "ordres" (configured: orders)' } });
+    expect(await getJson('/api/status/history?target=ordres')).to.deep.equal({ status: 404, body: { error: 'no target named "ordres" (configured: orders, unreachable)' } });
     expect((await getJson('/api/status/history?target=orders&since=yesterday')).status).to.equal(400);
     expect((await getJson('/api/status?decisions=-1')).status).to.equal(400);
   });
@@ -209,6 +223,23 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
     expect(await inPage<string>(page, `document.querySelector('${card} .subtitle').textContent`)).to.include(group);
     expect(await inPage<number>(page, `document.querySelectorAll('${card} img').length`)).to.equal(0);
     expect(await inPage<string>(page, 'typeof window.injected')).to.equal('undefined');
+
+    // The target whose cluster is gone: unknown figures, the collector's error, empty plots.
+    const broken = await inPage<{ lag: string; freshness: string; errors: string; series: string[]; noData: number }>(page, `(() => {
+      const card = document.querySelector('[data-target="unreachable"]');
+      return {
+        lag: card.querySelector('[data-field="lag-messages"]').textContent,
+        freshness: card.querySelector('[data-field="freshness"]').textContent,
+        errors: card.querySelector('.errors').textContent,
+        series: [...card.querySelectorAll('path[data-series]')].map((node) => node.getAttribute('data-points')),
+        noData: card.querySelectorAll('.nodata').length,
+      };
+    })()`);
+    expect(broken.lag).to.equal('–');
+    expect(broken.freshness).to.equal('no lag data');
+    expect(broken.errors, 'names the collector and its code').to.match(/kafka-lag [A-Z_]+:/);
+    expect(broken.series.slice(0, 2), 'no lag points').to.deep.equal(['0', '0']);
+    expect(broken.noData).to.be.at.least(2);
 
     // Live: the page follows the lag to 30 without a reload, and its plot gains points.
     const before = await pointCount(page, 'lagMessages');

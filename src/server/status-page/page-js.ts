@@ -192,6 +192,7 @@ export const statusPageJs = String.raw`'use strict';
     entry.kind.textContent = target.kind;
     setBadge(entry.consumer, 'consumer ' + (target.consumer.status || 'unknown'), consumerTone(target.consumer.status));
     if (target.freshness.stale) setBadge(entry.freshness, target.freshness.evaluatedAtMs === null ? 'no evaluation yet' : 'stale data', 'bad');
+    else if (target.lag.messages === null) setBadge(entry.freshness, 'no lag data', 'bad');
     else setBadge(entry.freshness, target.freshness.partialData ? 'partial data' : 'fresh', target.freshness.partialData ? 'warn' : 'ok');
     const outcome = target.lastOutcome;
     if (outcome === null) setBadge(entry.outcome, 'waiting', '');
@@ -263,7 +264,8 @@ export const statusPageJs = String.raw`'use strict';
       }
     }
     if (typeof options.targetValue === 'number' && options.targetValue > maxValue) maxValue = options.targetValue;
-    const top = niceMax(maxValue);
+    // Whole-number axes get at least 0, 1, 2 as ticks, so the middle one is never a rounded 0.5.
+    const top = niceMax(options.integer ? Math.max(maxValue, 2) : maxValue);
     const toX = (timeMs) => MARGIN.left + ((timeMs - start) / (end - start)) * innerWidth;
     const toY = (value) => MARGIN.top + innerHeight - (value / top) * innerHeight;
     for (const fraction of [0, 0.5, 1]) {
