@@ -240,12 +240,14 @@ export class Reconciler {
       const held = this.#options.minimumHolds?.heldMinimum(target.name, clock.now());
       const raised = held === undefined ? undefined : withHeldMinimum(measuredEngine, held);
       const engine = raised?.engine ?? measuredEngine;
+      // Past its time limit the evaluation still decides (its decision is counted and logged,
+      // not applied), so the store gets one more time limit of its own.
+      const storeSignal = signal.aborted ? AbortSignal.timeout(target.evaluationTimeoutMillis) : signal;
       let stored: ScalingHistory;
       try {
-        await untilAborted(signal, () => this.#catchUpJournal(slot, store));
-        stored = await untilAborted(signal, () => loadScalingHistory(store, target.name, engine, derived.signals.time));
+        await untilAborted(storeSignal, () => this.#catchUpJournal(slot, store));
+        stored = await untilAborted(storeSignal, () => loadScalingHistory(store, target.name, engine, derived.signals.time));
       } catch (error) {
-        if (error instanceof NotAsked) return failed(logger, `${target.name}: evaluation abandoned before actuation (${abortReason(signal)})`);
         // Without its history the engine would not know its cooldowns: nothing is decided.
         this.#stateStoreFailures.inc({ target: target.name });
         return failed(logger, `${target.name}: the state store could not be read, so nothing was decided or applied (cooldowns and recent recommendations unknown): ${errorMessage(error)}`);
@@ -376,9 +378,6 @@ function sameDecision(left: Decision, right: Decision): boolean {
     && left.leader?.identity === right.leader?.identity && left.leader?.term === right.leader?.term;
 }
 
-/** The evaluation's time was up before the state store was asked anything. */
-class NotAsked extends Error {}
-
 /**
  * The state store's answer, or a rejection when the evaluation's time limit passes first: a
  * store that stops answering (a frozen Redis holds the connection open) must not hold the
@@ -386,7 +385,7 @@ class NotAsked extends Error {}
  * the store is not asked at all.
  */
 async function untilAborted<T>(signal: AbortSignal, ask: () => Promise<T>): Promise<T> {
-  if (signal.aborted) throw new NotAsked(`the state store was not asked: ${abortReason(signal)}`);
+  if (signal.aborted) throw new Error(`the state store was not asked: ${abortReason(signal)}`);
   const work = ask();
   let onAbort: (() => void) | undefined;
   const abandoned = new Promise<never>((_resolve, reject) => {
