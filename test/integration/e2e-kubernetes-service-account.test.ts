@@ -40,9 +40,9 @@ describe('end to end: lagpilot run with the shipped ServiceAccount\'s token scal
   let client: InstanceType<typeof Kafka>;
   let admin: KubeConfig;
   let asServiceAccount: KubeConfig;
-  let kubeconfigDir: string;
   let kubeconfigFile: string;
   let daemon: DaemonProcess | undefined;
+  const cleanUps: (() => Promise<void> | void)[] = [];
 
   before(async function () {
     this.timeout(180_000);
@@ -50,6 +50,7 @@ describe('end to end: lagpilot run with the shipped ServiceAccount\'s token scal
     client = new Kafka({ clientId: 'lagpilot-e2e-sa', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
     await withKafkaAdmin(client, async (kafkaAdmin) => {
       expect(await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
+      cleanUps.push(() => deleteGroupAndTopic(client, group, topic));
       const producer = client.producer({ allowAutoTopicCreation: false });
       await producer.connect();
       try {
@@ -63,6 +64,7 @@ describe('end to end: lagpilot run with the shipped ServiceAccount\'s token scal
 
     admin = adminKubeConfig(kube);
     await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    cleanUps.push(async () => { await admin.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(() => undefined); });
     const labels = { app: deployment };
     await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
       namespace,
@@ -77,7 +79,8 @@ describe('end to end: lagpilot run with the shipped ServiceAccount\'s token scal
       check: async (candidate) => (await httpStatusOf(candidate.makeApiClient(AppsV1Api).readNamespacedDeploymentScale({ name: deployment, namespace }))) === 200,
     }));
     // What a pod's kubeconfig would hold: the apiserver, its CA, the ServiceAccount's token.
-    kubeconfigDir = mkdtempSync(join(tmpdir(), 'lagpilot-e2e-sa-'));
+    const kubeconfigDir = mkdtempSync(join(tmpdir(), 'lagpilot-e2e-sa-'));
+    cleanUps.push(() => { rmSync(kubeconfigDir, { recursive: true, force: true }); });
     kubeconfigFile = join(kubeconfigDir, 'kubeconfig');
     writeFileSync(kubeconfigFile, asServiceAccount.exportConfig(), { mode: 0o600 });
   });
@@ -85,9 +88,8 @@ describe('end to end: lagpilot run with the shipped ServiceAccount\'s token scal
   after(async function () {
     this.timeout(60_000);
     await daemon?.stop();
-    rmSync(kubeconfigDir, { recursive: true, force: true });
-    await admin.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(() => undefined);
-    await deleteGroupAndTopic(client, group, topic);
+    // Whatever before() got to set up, newest first.
+    for (const cleanUp of cleanUps.reverse()) await cleanUp();
   });
 
   async function scale(): Promise<number> {

@@ -126,7 +126,7 @@ describe('container image (deploy/Dockerfile) run without a container engine', f
   const stages = parseDockerfile(readFileSync(dockerfilePath, 'utf8'));
   const buildStage = stages[0];
   const finalStage = stages.at(-1);
-  let workDir: string;
+  let workDir: string | undefined;
   let rootfs: string;
   let workdirInImage: string;
   let uid: string;
@@ -212,7 +212,7 @@ describe('container image (deploy/Dockerfile) run without a container engine', f
 
   after(function () {
     // The mounts lived in the containers' own namespaces and ended with them.
-    rmSync(workDir, { recursive: true, force: true });
+    if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
   });
 
   it('builds in two stages on one pinned Node 24 image and runs as a non-root numeric user', function () {
