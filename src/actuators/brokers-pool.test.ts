@@ -12,7 +12,7 @@ describe('local-process broker pool', () => {
     });
     if (parsed.pool.kind !== 'localProcess') throw new Error('expected a localProcess pool');
     // Broker 1 runs already (started by someone else); 2 and 3 are the pool's to start.
-    const pool = new LocalProcessBrokerPool(parsed.pool, (nodeId) => Promise.resolve(nodeId === 1));
+    const pool = new LocalProcessBrokerPool(parsed.pool, () => Promise.resolve([1]));
     expect(pool.nodeIds(2)).to.deep.equal([1, 2]);
     expect(await pool.size()).to.equal(1);
     await pool.resize(3);

@@ -72,12 +72,12 @@ export class LocalProcessBrokerPool implements BrokerPool {
   readonly description: string;
   private readonly config: LocalProcessBrokerPoolConfig;
   private readonly running = new Map<number, RunningBroker>();
-  private readonly isRegistered: (nodeId: number) => Promise<boolean>;
+  private readonly registeredBrokers: () => Promise<number[]>;
 
-  /** `isRegistered` tells whether a node serves already (started outside the pool). */
-  constructor(config: LocalProcessBrokerPoolConfig, isRegistered: (nodeId: number) => Promise<boolean>) {
+  /** `registeredBrokers` lists the node ids the cluster serves with (some may run outside the pool). */
+  constructor(config: LocalProcessBrokerPoolConfig, registeredBrokers: () => Promise<number[]>) {
     this.config = config;
-    this.isRegistered = isRegistered;
+    this.registeredBrokers = registeredBrokers;
     this.description = `local brokers ${config.nodes.map((node) => node.nodeId).join(', ')}`;
   }
 
@@ -86,9 +86,10 @@ export class LocalProcessBrokerPool implements BrokerPool {
   }
 
   async size(): Promise<number> {
+    const registered = await this.registeredBrokers();
     let count = 0;
     for (const node of this.config.nodes) {
-      if (!this.running.has(node.nodeId) && !(await this.isRegistered(node.nodeId))) break;
+      if (!this.running.has(node.nodeId) && !registered.includes(node.nodeId)) break;
       count++;
     }
     return count;
@@ -98,8 +99,9 @@ export class LocalProcessBrokerPool implements BrokerPool {
     if (count > this.config.nodes.length) {
       throw new Error(`${this.description}: ${String(count)} brokers asked for, the pool lists ${String(this.config.nodes.length)}`);
     }
+    const registered = await this.registeredBrokers();
     for (const [index, node] of this.config.nodes.entries()) {
-      if (index < count && !this.running.has(node.nodeId) && !(await this.isRegistered(node.nodeId))) this.start(node);
+      if (index < count && !this.running.has(node.nodeId) && !registered.includes(node.nodeId)) this.start(node);
     }
     const stopping = this.config.nodes.slice(count).reverse();
     for (const node of stopping) {
@@ -107,7 +109,7 @@ export class LocalProcessBrokerPool implements BrokerPool {
       if (broker !== undefined) {
         await this.stop(broker);
         this.running.delete(node.nodeId);
-      } else if (await this.isRegistered(node.nodeId)) {
+      } else if (registered.includes(node.nodeId)) {
         throw new Error(`broker ${String(node.nodeId)} was not started by lagpilot (no command, or started before): stop it yourself`);
       }
     }

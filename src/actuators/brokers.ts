@@ -162,7 +162,7 @@ export class BrokersActuator implements Actuator {
     if (pool.kind === 'kubernetes') {
       return new KubernetesBrokerPool({ ...pool, scale: { ...pool.scale, dryRun: this.config.dryRun } }, 'brokers', kubernetes);
     }
-    return new LocalProcessBrokerPool(pool, async (nodeId) => (await this.admin.describeCluster()).brokers.some((broker) => broker.nodeId === nodeId));
+    return new LocalProcessBrokerPool(pool, async () => (await this.admin.describeCluster()).brokers.map((broker) => broker.nodeId));
   }
 
   private async applyNow(decision: Decision): Promise<BrokersActuationResult> {
