@@ -101,9 +101,10 @@ triggers:
     metadata:
       bootstrapServers: localhost:9092
       consumerGroup: my-group
-      topic: test-topic`, 'default'));
+      topic: test-topic, test-topic-retry`, 'default'));
     const [target] = imported.config.targets;
     expect(target).to.deep.include({
+      topics: ['test-topic', 'test-topic-retry'],
       interval: '30s',
       replicas: { min: 0, max: 100 },
       lag: { targetMessagesPerReplica: 10 },

@@ -140,7 +140,8 @@ interface ResolvedTrigger {
   field: string;
   bootstrap: string[];
   consumerGroup: string;
-  topic?: string;
+  /** One topic for `kafka`; `apache-kafka` takes a comma-separated list. */
+  topics: string[];
   lagThreshold: number;
   offsetReset: 'earliest' | 'latest';
   cluster: ClusterDraft;
@@ -200,12 +201,12 @@ function importScaledObject(scaledObject: ScaledObject, manifests: KedaManifests
     const targetIndex = result.config.targets.length;
     const at = (path: string): string => `targets[${targetIndex}].${path}`;
     const name = uniqueName(groupIndex === 0 ? targetBaseName : resourceName(`${metadata.name}-${first.trigger.name ?? first.consumerGroup}`), result.config.targets.map((target) => target.name));
-    const topics = [...new Set(members.flatMap((member) => (member.topic === undefined ? [] : [member.topic])))];
+    const topics = [...new Set(members.flatMap((member) => member.topics))];
     const lagThreshold = Math.min(...members.map((member) => member.lagThreshold));
     const offsetReset = members.some((member) => member.offsetReset === 'earliest') ? 'earliest' : 'latest';
     for (const member of members) {
       add(`${member.field}.metadata.consumerGroup`, member.consumerGroup, 'mapped', 'the target\'s consumer group', at('consumerGroup'));
-      add(`${member.field}.metadata.topic`, member.topic, 'mapped', members.length > 1 ? 'one of the target\'s topics' : 'the target\'s topic', at('topics'));
+      add(`${member.field}.metadata.topic`, member.topics.join(','), 'mapped', topics.length > 1 ? 'among the target\'s topics, whose lag is summed' : 'the target\'s topic', at('topics'));
       add(`${member.field}.metadata.bootstrapServers`, member.bootstrap.join(','), 'mapped', `cluster ${member.cluster.name}`, `clusters[${result.config.clusters.indexOf(member.cluster)}].bootstrap`);
       add(
         `${member.field}.metadata.lagThreshold`,
@@ -291,8 +292,8 @@ function resolveKafkaTrigger(
   if (badServer !== undefined) return skip('bootstrapServers', `"${badServer}" is not host:port`);
   const consumerGroup = metadata.consumerGroup;
   if (consumerGroup === undefined || consumerGroup === '') return skip('consumerGroup', 'no consumerGroup');
-  const topic = metadata.topic === undefined || metadata.topic === '' ? undefined : metadata.topic;
-  if (topic === undefined) {
+  const topics = (metadata.topic ?? '').split(',').map((topic) => topic.trim()).filter((topic) => topic !== '');
+  if (topics.length === 0) {
     return skip('topic', 'no topic: KEDA then sums the lag of every topic the group has committed offsets on; a lagpilot target names its topics (list them with kafka-consumer-groups --describe --group and add topic to the trigger)');
   }
   const lagThresholdText = metadata.lagThreshold ?? String(keda.lagThreshold);
@@ -323,7 +324,7 @@ function resolveKafkaTrigger(
   }
   const parameter = (name: string): ParameterValue | undefined => parameterValue(name, trigger, field, auth, scaledObject, manifests);
   const cluster = clusterFor(bootstrap, parameter, metadata.unsafeSsl === 'true', field, result, add);
-  return { trigger, field, bootstrap, consumerGroup, topic, lagThreshold, offsetReset: offsetResetText, cluster };
+  return { trigger, field, bootstrap, consumerGroup, topics, lagThreshold, offsetReset: offsetResetText, cluster };
 }
 
 function mapPartitionFlags(metadata: Record<string, string>, field: string, add: (field: string, value: ReportValue, outcome: Outcome, note: string, to?: string) => void): void {
