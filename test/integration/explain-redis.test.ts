@@ -61,7 +61,7 @@ describe('lagpilot explain (local Redis)', function () {
 
     let output = '';
     await runExplain({ config: configPath, target: 'orders', count: '5' }, (text) => { output += text; });
-    expect(output).to.include('scale up 2 → 12').and.to.include('HighestRecommendation').and.to.include('EvenDistribution');
+    expect(output).to.include('scale up 2 → 24').and.to.include('HighestRecommendation').and.to.include('EvenDistribution');
 
     let json = '';
     await runExplain({ config: configPath, target: 'orders', count: '5', json: true }, (text) => { json += text; });
