@@ -206,7 +206,7 @@ async function alertCycles(port: number, target: string, actuator: TimingActuato
   }
 }
 
-interface RateStep { rate: number; sent: number; achieved: number; p50: number; p99: number; errors: number }
+interface RateStep { rate: number; sent: number; achieved: number; p50: number; p99: number; errors: number; clientCpuMillisPerRequest: number }
 
 /** Runs in a child process: sends at `rate` requests/s for `seconds`, open-loop, and reports. */
 /**
@@ -218,6 +218,7 @@ type LoadMode = 'changes' | 'repeats';
 
 async function loadClient(port: number, rate: number, seconds: number, targetCount: number, mode: LoadMode): Promise<RateStep> {
   const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
   let errors = 0;
   let sent = 0;
   const total = Math.round(rate * seconds);
@@ -244,7 +245,8 @@ async function loadClient(port: number, rate: number, seconds: number, targetCou
   }
   await Promise.all(pending);
   const elapsed = (performance.now() - started) / 1000;
-  return { rate, sent, achieved: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { rate, sent, achieved: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors, clientCpuMillisPerRequest: (cpu.user + cpu.system) / 1000 / sent };
 }
 
 async function runLoadStep(port: number, rate: number, seconds: number, targetCount: number, mode: LoadMode): Promise<RateStep> {
@@ -292,8 +294,8 @@ async function main(): Promise<void> {
     }
 
     console.log(`request rate, open-loop from a separate process, ${stepSeconds} s per step:`);
-    console.log('| requests | offered req/s | achieved req/s | p50 ms | p99 ms | errors | server CPU ms per request |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('| requests | offered req/s | achieved req/s | p50 ms | p99 ms | errors | server CPU ms per request | client CPU ms per request |');
+    console.log('|---|---|---|---|---|---|---|---|');
     const bestByMode = new Map<LoadMode, RateStep>();
     for (const mode of ['changes', 'repeats'] as const) {
       // Up until the server no longer keeps up; the answer is the highest step with p99 under
@@ -302,7 +304,7 @@ async function main(): Promise<void> {
         const cpuBefore = process.cpuUsage();
         const step = await runLoadStep(server.port, rate, stepSeconds, targetCount, mode);
         const cpu = process.cpuUsage(cpuBefore);
-        console.log(`| ${mode} | ${step.rate} | ${step.achieved.toFixed(0)} | ${format(step.p50)} | ${format(step.p99)} | ${step.errors} | ${format((cpu.user + cpu.system) / 1000 / step.sent)} |`);
+        console.log(`| ${mode} | ${step.rate} | ${step.achieved.toFixed(0)} | ${format(step.p50)} | ${format(step.p99)} | ${step.errors} | ${format((cpu.user + cpu.system) / 1000 / step.sent)} | ${format(step.clientCpuMillisPerRequest)} |`);
         if (step.errors === 0 && step.p99 < rateP99LimitMillis && step.achieved >= 0.95 * step.rate) bestByMode.set(mode, step);
         if (step.errors > 0 || step.achieved < 0.9 * step.rate) break;
       }

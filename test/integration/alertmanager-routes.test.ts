@@ -163,7 +163,9 @@ alerts:
     expect(raised.fields).to.include({ route: 'lag-floor', minReplicas: 3 });
     const evaluated = await waitForLine('the alert evaluation', (line) => line.message === 'alert evaluation done' && line.fields.target === targetName && line.atMs >= received.atMs, 10_000);
     expect(evaluated.fields).to.include({ route: 'lag-floor', outcome: 'actuated', desired: 3 });
-    expect(evaluated.atMs - received.atMs, 'ms from the webhook to the end of its evaluation').to.be.below(1_000);
+    // The alert path's own evaluation (its log line, not a tick's), collection against Kafka
+    // included; the bound leaves room for a busy CI machine.
+    expect(evaluated.atMs - received.atMs, 'ms from the webhook to the end of its evaluation').to.be.below(3_000);
 
     const decision = await newestDecision();
     expect(decision.desired).to.be.at.least(3);
