@@ -28,7 +28,7 @@ export interface ElectLeadersResponse {
   results: { topic: string; partitions: ElectLeadersPartitionResult[] }[];
 }
 
-function createRequest(electionType: number, topics: ElectLeadersRequestTopic[] | null, timeoutMs: number): Writer {
+export function createElectLeadersRequest(electionType: number, topics: ElectLeadersRequestTopic[] | null, timeoutMs: number): Writer {
   return Writer.create()
     .appendInt8(electionType)
     .appendArray(topics, (writer, entry) => {
@@ -38,7 +38,7 @@ function createRequest(electionType: number, topics: ElectLeadersRequestTopic[] 
     .appendTaggedFields();
 }
 
-function parseResponse(_correlationId: number, _apiKey: number, _apiVersion: number, reader: Reader): ElectLeadersResponse {
+export function parseElectLeadersResponse(_correlationId: number, _apiKey: number, _apiVersion: number, reader: Reader): ElectLeadersResponse {
   const throttleTimeMs = reader.readInt32();
   const errorCode = reader.readInt16();
   const results = reader.readArray((topicReader) => ({
@@ -57,6 +57,6 @@ function parseResponse(_correlationId: number, _apiKey: number, _apiVersion: num
 export const electLeadersV2 = createAPI<[electionType: number, topics: ElectLeadersRequestTopic[] | null, timeoutMs: number], ElectLeadersResponse>(
   43,
   2,
-  createRequest,
-  parseResponse,
+  createElectLeadersRequest,
+  parseElectLeadersResponse,
 );
