@@ -72,6 +72,19 @@ describe('engine history in a state store', () => {
     expect(history.events).to.deep.equal([{ time: 5_000, from: 12, to: 3 }]);
   });
 
+  it('orders scale events by decision time, so a change journaled late does not pass for the latest', async () => {
+    const store = new MemoryStateStore();
+    const base = decide(config, signalsAt(0, 2), emptyHistory).decision;
+    // Another replica scaled up at 5 100; this one's scale-up of 5 000 reached the journal after.
+    await store.appendDecision('orders', { ...base, time: 5_100, current: 6, desired: 12, action: 'scaleUp' });
+    await store.appendDecision('orders', { ...base, time: 5_000, current: 3, desired: 6, action: 'scaleUp' });
+    const history = await loadScalingHistory(store, 'orders', config, 5_130);
+    expect(history.events).to.deep.equal([{ time: 5_000, from: 3, to: 6 }, { time: 5_100, from: 6, to: 12 }]);
+    // The cooldown after the later scale-up holds a scale-in 30 s after it.
+    const signals = testSignals({ time: 5_130, currentReplicas: 12, readyReplicas: 12, produceRate: 1000, consumeRate: 1000 });
+    expect(decide(config, signals, history).decision.reasons.map((reason) => reason.code)).to.include('ScaleDownCooldownAfterScaleUp');
+  });
+
   it('lets exactly one replica apply a decision', async () => {
     const backend = new MemoryBackend();
     const decision = decide(config, signalsAt(12, 2), emptyHistory).decision;

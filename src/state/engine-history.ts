@@ -31,7 +31,9 @@ export async function loadScalingHistory(store: StateStore, target: string, conf
     // A change the actuator failed to make did not happen: it starts no cooldown.
     .filter((decision) => decision.action !== 'none' && decision.actuation?.status !== 'failed' && decision.time > oldestEvent && decision.time < now)
     .map((decision) => ({ time: decision.time, from: decision.current, to: decision.desired }))
-    .reverse();
+    // By decision time, not journal order: a change journaled late (its store was away when it
+    // was made) follows changes made after it.
+    .sort((left, right) => left.time - right.time);
   return { recommendations, events };
 }
 
