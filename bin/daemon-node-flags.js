@@ -1,5 +1,9 @@
-// The Node.js flags `lagpilot run` starts with (bin/lagpilot.js, the image's CMD and
-// bench/daemon-rss.ts use this one list). Without them V8 lets the heap grow far past what the
-// daemon keeps alive: each lag sweep decodes megabytes of Kafka answers that are garbage a
-// moment later, and V8 keeps the pages it grew into. docs/decisions/0021 has the measurements.
-export const daemonNodeFlags = ['--max-old-space-size=64', '--max-semi-space-size=1'];
+// The Node.js flags `lagpilot run` starts with (bin/lagpilot.js, the image's ENTRYPOINT and
+// bench/daemon-rss.ts use this one list). Each lag sweep decodes megabytes of Kafka answers that
+// are garbage a moment later; with V8's default young generation (up to 16 MiB per semi-space
+// here) much of it survives into the old generation, which grows and keeps the pages. A 1 MiB
+// semi-space collects it young: at 2,000 targets the median RSS fell from 577 to 405 MiB.
+// No --max-old-space-size: a cap below the daemon's live data aborts it (64, 96 and 128 MiB did
+// at 2,000 targets), and Node already sizes the heap to a container's memory limit.
+// docs/decisions/0021-production-bundle-and-memory.md has the measurements.
+export const daemonNodeFlags = ['--max-semi-space-size=1'];
