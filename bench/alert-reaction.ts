@@ -132,7 +132,7 @@ async function startServer(targetCount: number) {
     engine.safety.rebalancePauseSeconds = 0;
     return { name, engine, plan: { target: name, readers: [], derivations: [] }, actuator, evaluationTimeoutMillis: 5_000 };
   });
-  const holds = new MinimumHolds(() => systemClock.now(), registry);
+  const holds = new MinimumHolds({ now: () => systemClock.now(), registry });
   const reconciler = new Reconciler({
     targets,
     collect: (plan) => Promise.resolve(quietCollection(plan, actuators.get(plan.target)?.replicas ?? 1)),

@@ -16,7 +16,7 @@ import type { LeaderElector } from './engine/leader-election.ts';
 import { Reconciler, type ReconcileOutcome } from './engine/reconciler.ts';
 import { Scheduler, type TickFunction } from './engine/scheduler.ts';
 import { errorMessage, type Logger } from './logging/logger.ts';
-import { MinimumHolds } from './engine/minimum-holds.ts';
+import { MinimumHolds, RedisHoldStore } from './engine/minimum-holds.ts';
 import { alertActionExecutor } from './server/alert-actions.ts';
 import { AlertRouter } from './server/alert-routes.ts';
 import { AlertmanagerWebhook } from './server/alertmanager-webhook.ts';
@@ -97,7 +97,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let tick: TickFunction;
   // The status page's last hour, fed by every evaluation of the control loop.
   const history = new StatusHistory({ registry });
-  const minimumHolds = new MinimumHolds(() => clock.now(), registry);
+  // Shared through Redis when there is one, so the leader sees a hold that an alert delivered
+  // to a follower put in.
+  const minimumHolds = new MinimumHolds({
+    now: () => clock.now(),
+    registry,
+    logger: options.logger.child({ component: 'alert-holds' }),
+    ...(redis === undefined ? {} : { store: new RedisHoldStore(redis) }),
+  });
   if (options.tick === undefined) {
     try {
       reconciler = await startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers, history, minimumHolds });

@@ -8,7 +8,7 @@ import { defaultEngineConfig } from '../policies/config.ts';
 import { MemoryStateStore } from '../state/memory-store.ts';
 import type { CollectionPlan, TargetCollection } from './collection.ts';
 import { ManualClock } from './clock.ts';
-import { MinimumHolds } from './minimum-holds.ts';
+import { MemoryHoldStore, MinimumHolds, type HoldStore } from './minimum-holds.ts';
 import { Reconciler, singleInstanceGate } from './reconciler.ts';
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => { done(); } });
@@ -49,7 +49,7 @@ function setUp(maxReplicas = 8) {
   const clock = new ManualClock(1_700_000_000_000);
   const store = new MemoryStateStore({ nowMillis: () => clock.now() });
   const registry = new Registry();
-  const holds = new MinimumHolds(() => clock.now(), registry);
+  const holds = new MinimumHolds({ now: () => clock.now(), registry });
   const actuator = new RecordingActuator();
   const engine = defaultEngineConfig();
   engine.lag.targetLagSeconds = 10;
@@ -86,7 +86,7 @@ async function heldGauge(registry: Registry): Promise<number | undefined> {
 describe('raised minimums while an alert fires', () => {
   it('raises the target to the held minimum, says why in the decision, and lets it come down once released', async () => {
     const h = setUp();
-    h.holds.raise('orders', { key: 'lag/abc', minReplicas: 4, untilMillis: h.clock.now() + 3_600_000, cause: 'alert KafkaLagHigh [abc]' });
+    await h.holds.raise('orders', { key: 'lag/abc', minReplicas: 4, untilMillis: h.clock.now() + 3_600_000, cause: 'alert KafkaLagHigh [abc]' });
     expect(await heldGauge(h.registry)).to.equal(4);
 
     const raised = await h.reconciler.evaluateNow('orders');
@@ -98,7 +98,7 @@ describe('raised minimums while an alert fires', () => {
     expect(decision?.reasons[0]?.evidence).to.deep.include({ minReplicas: 4, configuredMinReplicas: 2 });
 
     await h.clock.advance(60_000);
-    expect(h.holds.release('orders', 'lag/abc')).to.equal(true);
+    expect(await h.holds.release('orders', 'lag/abc')).to.equal(true);
     expect(await heldGauge(h.registry), 'no series once no alert holds the target').to.equal(undefined);
     await h.reconciler.evaluateNow('orders');
     expect(h.actuator.replicas, 'back to the configured minimum of a quiet group').to.equal(2);
@@ -109,8 +109,8 @@ describe('raised minimums while an alert fires', () => {
   it('takes the highest of several holds, caps it at the maximum and says so', async () => {
     const h = setUp(4);
     const until = h.clock.now() + 60_000;
-    h.holds.raise('orders', { key: 'a', minReplicas: 3, untilMillis: until, cause: 'alert A' });
-    h.holds.raise('orders', { key: 'b', minReplicas: 6, untilMillis: until, cause: 'alert B' });
+    await h.holds.raise('orders', { key: 'a', minReplicas: 3, untilMillis: until, cause: 'alert A' });
+    await h.holds.raise('orders', { key: 'b', minReplicas: 6, untilMillis: until, cause: 'alert B' });
     await h.reconciler.evaluateNow('orders');
     expect(h.actuator.replicas).to.equal(4);
     const [decision] = await h.store.recentDecisions('orders', 1);
@@ -119,21 +119,36 @@ describe('raised minimums while an alert fires', () => {
 
   it('lets a hold lapse on its own at its end even if no resolution arrives', async () => {
     const h = setUp();
-    h.holds.raise('orders', { key: 'k', minReplicas: 6, untilMillis: h.clock.now() + 10_000, cause: 'alert C' });
+    await h.holds.raise('orders', { key: 'k', minReplicas: 6, untilMillis: h.clock.now() + 10_000, cause: 'alert C' });
     await h.reconciler.evaluateNow('orders');
     expect(h.actuator.replicas).to.equal(6);
     await h.clock.advance(10_000);
-    expect(h.holds.heldMinimum('orders', h.clock.now())).to.equal(undefined);
+    expect(await h.holds.heldMinimum('orders', h.clock.now())).to.equal(undefined);
     await h.reconciler.evaluateNow('orders');
     expect(h.actuator.replicas).to.equal(2);
-    expect(h.holds.release('orders', 'k'), 'a lapsed hold is not in force any more').to.equal(false);
+    expect(await h.holds.release('orders', 'k'), 'a lapsed hold is not in force any more').to.equal(false);
   });
 
-  it('renews a hold put in again under the same key instead of adding one', () => {
-    const holds = new MinimumHolds(() => 0);
-    expect(holds.raise('orders', { key: 'k', minReplicas: 3, untilMillis: 100, cause: 'x' })).to.equal(true);
-    expect(holds.raise('orders', { key: 'k', minReplicas: 3, untilMillis: 200, cause: 'x' })).to.equal(false);
-    expect(holds.heldMinimum('orders', 150)?.holds).to.have.length(1);
-    expect(holds.heldMinimum('other', 0)).to.equal(undefined);
+  it('renews a hold put in again under the same key instead of adding one', async () => {
+    const holds = new MinimumHolds({ now: () => 0 });
+    await holds.raise('orders', { key: 'k', minReplicas: 3, untilMillis: 100, cause: 'x' });
+    await holds.raise('orders', { key: 'k', minReplicas: 3, untilMillis: 200, cause: 'x' });
+    expect((await holds.heldMinimum('orders', 150))?.holds).to.have.length(1);
+    expect(await holds.heldMinimum('other', 0)).to.equal(undefined);
+  });
+
+  it('keeps the holds last seen while the store cannot be read, until they lapse', async () => {
+    let failing = false;
+    const memory = new MemoryHoldStore();
+    const flaky: HoldStore = {
+      put: (target, hold) => memory.put(target, hold),
+      remove: (target, key) => memory.remove(target, key),
+      inForce: (target, now) => (failing ? Promise.reject(new Error('connection lost')) : memory.inForce(target, now)),
+    };
+    const holds = new MinimumHolds({ now: () => 0, store: flaky });
+    await holds.raise('orders', { key: 'k', minReplicas: 5, untilMillis: 1_000, cause: 'x' });
+    failing = true;
+    expect((await holds.heldMinimum('orders', 500))?.minReplicas).to.equal(5);
+    expect(await holds.heldMinimum('orders', 1_000)).to.equal(undefined);
   });
 });

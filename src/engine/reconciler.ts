@@ -237,7 +237,7 @@ export class Reconciler {
       const measuredEngine = derived.capacityPerReplica === undefined
         ? target.engine
         : { ...target.engine, throughput: { ...target.engine.throughput, capacityPerReplica: derived.capacityPerReplica } };
-      const held = this.#options.minimumHolds?.heldMinimum(target.name, clock.now());
+      const held = await this.#options.minimumHolds?.heldMinimum(target.name, clock.now());
       const raised = held === undefined ? undefined : withHeldMinimum(measuredEngine, held);
       const engine = raised?.engine ?? measuredEngine;
       // Past its time limit the evaluation still decides (its decision is counted and logged,

@@ -19,17 +19,27 @@ export function alertActionExecutor(reconciler: Reconciler, holds: MinimumHolds,
         evaluateOnAlert(reconciler, action.target, action.route, logger);
         return;
       case 'raiseMinReplicas':
-        holds.raise(action.target, action.hold);
-        logger.info('alert raises the minimum of a target', { target: action.target, route: action.route, minReplicas: action.hold.minReplicas, until: new Date(action.hold.untilMillis).toISOString(), cause: action.hold.cause });
-        evaluateOnAlert(reconciler, action.target, action.route, logger);
+        holds.raise(action.target, action.hold).then(
+          () => {
+            logger.info('alert raises the minimum of a target', { target: action.target, route: action.route, minReplicas: action.hold.minReplicas, until: new Date(action.hold.untilMillis).toISOString(), cause: action.hold.cause });
+            evaluateOnAlert(reconciler, action.target, action.route, logger);
+          },
+          (error: unknown) => { logger.error('alert could not raise the minimum of a target', { target: action.target, route: action.route, error: errorMessage(error) }); },
+        );
         return;
       case 'releaseMinReplicas':
-        if (!holds.release(action.target, action.key)) {
-          logger.info('resolved alert held no minimum (never seen firing, or lapsed)', { target: action.target, route: action.route, hold: action.key });
-          return;
-        }
-        logger.info('resolved alert ends the raised minimum of a target', { target: action.target, route: action.route, hold: action.key });
-        evaluateOnAlert(reconciler, action.target, action.route, logger);
+        holds.release(action.target, action.key).then(
+          (wasInForce) => {
+            if (!wasInForce) {
+              logger.info('resolved alert held no minimum (never seen firing, or lapsed)', { target: action.target, route: action.route, hold: action.key });
+              return;
+            }
+            logger.info('resolved alert ends the raised minimum of a target', { target: action.target, route: action.route, hold: action.key });
+            evaluateOnAlert(reconciler, action.target, action.route, logger);
+          },
+          // The hold then lapses at its maxDuration.
+          (error: unknown) => { logger.error('resolved alert could not end the raised minimum of a target', { target: action.target, route: action.route, hold: action.key, error: errorMessage(error) }); },
+        );
         return;
     }
   };
