@@ -51,7 +51,7 @@ describe('status API of a leader and a follower (real daemons, shared Redis)', f
     return (await response.json()) as StatusAnswer;
   }
 
-  async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 40_000): Promise<T> {
     const giveUpAt = Date.now() + timeoutMs;
     let value = await read();
     while (!done(value)) {
