@@ -74,6 +74,7 @@ describe('POST /webhooks/alertmanager', () => {
       const missing = await post(s.url, JSON.stringify(firingExample), json);
       expect(missing.status).to.equal(401);
       expect(missing.headers.get('www-authenticate')).to.equal('Bearer');
+      expect(missing.headers.get('connection'), 'the unread body is not drained to keep the socket').to.equal('close');
       expect(missing.body).to.deep.include({ error: 'missingCredentials' });
       expect(missing.body.message).to.include('Authorization: Bearer');
       const basic = await post(s.url, JSON.stringify(firingExample), { ...json, authorization: 'Basic dXNlcjpwdw==' });

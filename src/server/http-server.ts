@@ -117,7 +117,12 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
       // Credentials and content type are checked before the body is read: an unauthenticated
       // sender cannot make the server buffer anything.
       const early = webhook.checkHeaders(request.headers);
-      if (early !== undefined) { sendReply(response, early); return; }
+      if (early !== undefined) {
+        // Closing spares reading (and discarding) a body nobody asked for to keep the socket.
+        response.setHeader('connection', 'close');
+        sendReply(response, early);
+        return;
+      }
       let body: Buffer;
       try {
         body = await readBody(request, options.maxBodyBytes);
