@@ -37,6 +37,26 @@ describe('saturatedPerReplicaRate', () => {
   it('measures nothing when the lag history does not reach back to the window start', () => {
     expect(saturatedPerReplicaRate({ consumeRate: 300, fromMs: at(-10), toMs: at(30), activeMembers: 3, lagHistory: history })).to.be.null;
   });
+
+  it('measures nothing when members joined or left during the window, since the group was rebalancing', () => {
+    const joining = [
+      { timestampMs: at(0), lagMessages: 1000, members: 2 },
+      { timestampMs: at(15), lagMessages: 1100, members: 4 },
+      { timestampMs: at(30), lagMessages: 1200, members: 4 },
+    ];
+    expect(saturatedPerReplicaRate({ consumeRate: 300, fromMs: at(0), toMs: at(30), activeMembers: 4, lagHistory: joining })).to.be.null;
+    const steady = joining.map((point) => ({ ...point, members: 4 }));
+    expect(saturatedPerReplicaRate({ consumeRate: 300, fromMs: at(0), toMs: at(30), activeMembers: 4, lagHistory: steady })).to.equal(75);
+  });
+
+  it('looks only at the membership inside the window', () => {
+    const changedBefore = [
+      { timestampMs: at(-20), lagMessages: 900, members: 1 },
+      { timestampMs: at(0), lagMessages: 1000, members: 3 },
+      { timestampMs: at(30), lagMessages: 1200, members: 3 },
+    ];
+    expect(saturatedPerReplicaRate({ consumeRate: 300, fromMs: at(0), toMs: at(30), activeMembers: 3, lagHistory: changedBefore })).to.equal(100);
+  });
 });
 
 describe('activeMembers', () => {

@@ -11,6 +11,8 @@ export const capacitySource = 'capacity';
 export interface LagPoint {
   timestampMs: number;
   lagMessages: number;
+  /** Members of the group at that moment, when the lag collector reported them. */
+  members?: number | undefined;
 }
 
 export interface SaturationInput {
@@ -26,7 +28,10 @@ export interface SaturationInput {
 
 /**
  * Messages per second per member if the group was saturated through the window, else null.
- * Saturated: a backlog at the window's start, and no less at its end.
+ * Saturated: a backlog at the window's start, and no less at its end. The membership must also
+ * have held still through the window: while members join or leave, the group rebalances and
+ * consumes little, and the window's rate divided by the members at its end would make one
+ * replica look several times slower than it is (seen when workers were still joining).
  */
 export function saturatedPerReplicaRate(input: SaturationInput): number | null {
   if (input.activeMembers <= 0 || input.consumeRate <= 0) return null;
@@ -34,7 +39,19 @@ export function saturatedPerReplicaRate(input: SaturationInput): number | null {
   const atEnd = [...input.lagHistory].reverse().find((point) => point.timestampMs <= input.toMs);
   if (atStart === undefined || atEnd === undefined || atStart === atEnd) return null;
   if (atStart.lagMessages <= 0 || atEnd.lagMessages < atStart.lagMessages) return null;
+  if (!membershipHeldStill(input.lagHistory, atStart.timestampMs, input.toMs)) return null;
   return input.consumeRate / input.activeMembers;
+}
+
+/** True when every point from `fromMs` to `toMs` that knows the member count saw the same count. */
+function membershipHeldStill(history: readonly LagPoint[], fromMs: number, toMs: number): boolean {
+  let seen: number | undefined;
+  for (const point of history) {
+    if (point.timestampMs < fromMs || point.timestampMs > toMs || point.members === undefined) continue;
+    if (seen !== undefined && point.members !== seen) return false;
+    seen = point.members;
+  }
+  return true;
 }
 
 export interface LearnedCapacity {
@@ -132,7 +149,7 @@ export class CapacityTracker {
 
     const history = this.#lagHistory.get(options.target) ?? [];
     if (lag !== undefined) {
-      history.push({ timestampMs: lag.timestampMs, lagMessages: lag.value });
+      history.push({ timestampMs: lag.timestampMs, lagMessages: lag.value, members: members?.value });
       while (history.length > 2 && lag.timestampMs - (history[1]?.timestampMs ?? 0) > this.#historyMs) history.shift();
       this.#lagHistory.set(options.target, history);
     }
