@@ -9,10 +9,11 @@
 //
 // `--metafile` also writes dist/meta.json (what each package adds to the bundle).
 import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -48,6 +49,42 @@ const commonJsShims = [
   'const __dirname = lagpilotDirname(__filename);',
 ].join('\n');
 
+/**
+ * @platformatic/kafka compiles 38 option validators with ajv when its modules load (ajv turns
+ * each schema into generated code), and runs them only for clients created with `strict`, which
+ * lagpilot's are not. In the bundle its shared ajv instance compiles a schema at the validator's
+ * first call instead: about 13 MiB less RSS for an idle daemon (118-122 -> 105 MiB). The client
+ * reads nothing of a validator but its result and `errors`, which the stand-in copies.
+ */
+const kafkaClientUtils = /[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]utils\.js$/;
+const compileOnFirstUse = `
+const lagpilotCompileNow = ajv.compile.bind(ajv);
+ajv.compile = (schema) => {
+  let compiled;
+  const validate = (data) => {
+    compiled ??= lagpilotCompileNow(schema);
+    const valid = compiled(data);
+    validate.errors = compiled.errors;
+    return valid;
+  };
+  validate.errors = null;
+  return validate;
+};
+`;
+
+const lazyKafkaValidators: Plugin = {
+  name: 'lazy-kafka-validators',
+  setup(build) {
+    build.onLoad({ filter: kafkaClientUtils }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes('export const ajv = new Ajv2020(')) {
+        throw new Error(`${args.path} no longer creates its ajv instance as expected; review the lazy-kafka-validators build plugin`);
+      }
+      return { contents: `${source}\n${compileOnFirstUse}`, loader: 'js' };
+    });
+  },
+};
+
 export function bundleOptions(outdir: string): BuildOptions {
   return {
     absWorkingDir: repoRoot,
@@ -66,6 +103,7 @@ export function bundleOptions(outdir: string): BuildOptions {
     // Licence notices of the bundled packages stay with the code they cover.
     legalComments: 'eof',
     alias: selfContainedVariants,
+    plugins: [lazyKafkaValidators],
     external: optionalNativePackages,
     banner: { js: commonJsShims },
     logLevel: 'warning',

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { bundleFileName, buildBundle } from '../../scripts/build.ts';
+import { build } from 'esbuild';
+import { bundleFileName, bundleOptions, buildBundle } from '../../scripts/build.ts';
 import { ensureService } from '../env/environment.ts';
 import { repoRoot } from '../env/paths.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
@@ -112,5 +113,34 @@ describe('production bundle (dist/lagpilot.mjs) without node_modules', function 
       const exit = await daemon.stop();
       expect(exit, daemon.stderr()).to.deep.equal({ code: 0, signal: null });
     }
+  });
+
+  it('keeps the Kafka client\'s option checks, though they compile at their first use', async function () {
+    // A bundle of the client alone, built the way the production bundle is. With `strict` the
+    // client validates its options: a wrong one must still be refused with ajv's message, a
+    // right one accepted, and a second wrong one refused too (its validator compiled by then).
+    const probeDir = join(buildDir, 'kafka-options');
+    await build({
+      ...bundleOptions(probeDir),
+      entryPoints: undefined,
+      stdin: {
+        resolveDir: repoRoot,
+        loader: 'js',
+        contents: `
+          import { Admin } from '@platformatic/kafka';
+          const attempt = (options) => {
+            try { new Admin({ clientId: 'probe', bootstrapBrokers: ['127.0.0.1:9'], strict: true, ...options }).close(); return 'accepted'; }
+            catch (error) { return error.message; }
+          };
+          console.log(JSON.stringify([attempt({ timeout: -1 }), attempt({ timeout: 1000 }), attempt({ retries: 'often' })]));
+        `,
+      },
+    });
+    const result = spawnSync(process.execPath, [join(probeDir, 'stdin.mjs')], { cwd: runDir, encoding: 'utf8', timeout: 30_000 });
+    expect(result.status, result.stderr).to.equal(0);
+    const [negativeTimeout, valid, wordRetries] = JSON.parse(result.stdout) as string[];
+    expect(negativeTimeout).to.equal('/options/timeout must be >= 0.');
+    expect(valid).to.equal('accepted');
+    expect(wordRetries).to.match(/^\/options\/retries must be number, \/options\/retries must be boolean/);
   });
 });
