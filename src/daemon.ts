@@ -11,6 +11,7 @@ import type { LagpilotConfig, TargetConfig } from './config/schema.ts';
 import { collectionPlan, collectorConfigProblems, createCollectorServices } from './collectors/registry.ts';
 import { systemClock, type Clock } from './engine/clock.ts';
 import { CollectionRunner, LastCollections } from './engine/collection.ts';
+import { GroupMonitor } from './engine/group-monitor.ts';
 import { electorFromConfig, registerLeadershipMetrics } from './engine/elector-from-config.ts';
 import type { LeaderElector } from './engine/leader-election.ts';
 import { Reconciler, type ReconcileOutcome } from './engine/reconciler.ts';
@@ -158,7 +159,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     logger: schedulerLogger,
     registry,
   });
-  if (config.targets.length === 0) logger.warn('no targets configured: the loop has nothing to evaluate');
+  if (config.targets.length === 0 && config.monitor.length === 0) logger.warn('no targets configured: the loop has nothing to evaluate');
   leader.start();
   scheduler.start();
   logger.info('lagpilot started', {
@@ -231,9 +232,18 @@ async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWirin
   const services = createCollectorServices(config, { logger: wiring.logger.child({ component: 'collectors' }), redis: wiring.redis });
   wiring.closers.push({ name: 'collectors', close: () => services.close() });
   const last = new LastCollections();
-  registerCollectorMetrics({ registry: wiring.registry, collections: last, partitionSeries: config.server.partitionMetrics });
   // Each tick's own signal carries the target's tickTimeout; this only bounds the longest.
   const runner = new CollectionRunner({ registry: wiring.registry, stepTimeoutMillis: Math.max(1, ...config.targets.map((target) => target.tickTimeout)) });
+  // Groups only watched (config `monitor`) share the clusters' admin connections and the lag collector.
+  const monitor = config.monitor.length === 0
+    ? undefined
+    : new GroupMonitor({ entries: config.monitor, targets: config.targets, clusters: services.clusters, lag: services.lag, registry: wiring.registry, logger: wiring.logger.child({ component: 'group-monitor' }) });
+  registerCollectorMetrics({ registry: wiring.registry, collections: last, partitionSeries: config.server.partitionMetrics, watched: monitor?.samples });
+  if (monitor !== undefined) {
+    // Closed before the collectors (closers run in reverse): no sweep is left using their clients.
+    wiring.closers.push({ name: 'group monitor', close: () => monitor.stop() });
+    monitor.start();
+  }
   return new Reconciler({
     targets: actuators.map(({ target, actuator }) => ({
       name: target.name,

@@ -621,6 +621,11 @@ export class KafkaLagCollector implements Collector<LagTarget> {
     return { samples, errors: report.errors, partial: report.partial };
   }
 
+  /** Drops the status window of a target that will not be read again (a monitored group that was deleted). */
+  forget(cluster: string, targetName: string): void {
+    this.#statusWindows.delete(`${cluster}\u0000${targetName}`);
+  }
+
   async close(): Promise<void> {
     await this.#historyStore?.close();
   }

@@ -6,6 +6,7 @@ import { alertRouteProblems, alertsSchema } from './schema/alerts.ts';
 import { clustersSchema } from './schema/clusters.ts';
 import { leaderElectionSchema } from './schema/leader-election.ts';
 import { logSchema } from './schema/log.ts';
+import { monitorSchema } from './schema/monitor.ts';
 import { prometheusSchema } from './schema/prometheus.ts';
 import { redisSchema } from './schema/redis.ts';
 import { serverSchema } from './schema/server.ts';
@@ -20,6 +21,7 @@ export const configSchema = z
     redis: redisSchema.optional(),
     prometheus: prometheusSchema.optional(),
     targets: targetsSchema,
+    monitor: monitorSchema,
     shutdown: shutdownSchema.prefault({}),
     leaderElection: leaderElectionSchema.prefault({}),
     alerts: alertsSchema.prefault({}),
@@ -27,6 +29,7 @@ export const configSchema = z
   .superRefine((config, context) => {
     reportDuplicates(config.clusters.map((cluster) => cluster.name), 'clusters', 'cluster', context);
     reportDuplicates(config.targets.map((target) => target.name), 'targets', 'target', context);
+    reportDuplicates(config.monitor.map((entry) => entry.name), 'monitor', 'monitor entry', context);
     if (config.leaderElection.backend === 'redis' && config.redis === undefined) {
       context.addIssue({ code: 'custom', path: ['leaderElection', 'backend'], message: 'the redis backend needs the redis section (its url)' });
     }
@@ -45,6 +48,11 @@ export const configSchema = z
           path: ['targets', index, 'cluster'],
           message: `"${target.cluster}" is not a cluster in clusters (${known})`,
         });
+      }
+    });
+    config.monitor.forEach((entry, index) => {
+      if (!clusterNames.has(entry.cluster)) {
+        context.addIssue({ code: 'custom', path: ['monitor', index, 'cluster'], message: `"${entry.cluster}" is not a cluster in clusters` });
       }
     });
   })
@@ -69,6 +77,7 @@ function reportDuplicates(names: string[], section: string, what: string, contex
 export type LagpilotConfig = z.output<typeof configSchema>;
 export type { ClusterConfig } from './schema/clusters.ts';
 export type { TargetConfig } from './schema/targets.ts';
+export type { MonitorEntryConfig } from './schema/monitor.ts';
 export type { RedisConfig } from './schema/redis.ts';
 export type { PrometheusConfig } from './schema/prometheus.ts';
 export type { LeaderElectionConfig } from './schema/leader-election.ts';

@@ -10,6 +10,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Sample } from '../collectors/collector.ts';
 import type { TargetCollection } from '../engine/collection.ts';
+import type { WatchedSamples } from '../engine/group-monitor.ts';
 
 export interface CollectionsSource {
   all(): TargetCollection[];
@@ -22,6 +23,8 @@ export interface CollectorMetricsOptions {
   collections: CollectionsSource;
   /** Export per-partition series. Off bounds the series count to the number of groups. */
   partitionSeries: boolean;
+  /** Groups watched by the `monitor` entries: exported under the same metrics, with an empty target label. */
+  watched?: WatchedSamples | undefined;
 }
 
 interface ExportedSeries {
@@ -91,31 +94,36 @@ export const consumerStatuses = ['OK', 'WARN', 'STALL', 'STOP', 'REWIND', 'UNKNO
 /** Samples of all targets' last collections, indexed by name once per recorded collection. */
 class SampleIndex {
   readonly #collections: CollectionsSource;
-  #version = -1;
+  readonly #watched: WatchedSamples | undefined;
+  #version = '';
   #byName = new Map<string, Sample[]>();
 
-  constructor(collections: CollectionsSource) {
+  constructor(collections: CollectionsSource, watched: WatchedSamples | undefined) {
     this.#collections = collections;
+    this.#watched = watched;
   }
 
   samples(name: string): Sample[] {
-    if (this.#version !== this.#collections.version) {
+    const version = `${String(this.#collections.version)}/${String(this.#watched?.version ?? 0)}`;
+    if (this.#version !== version) {
       const byName = new Map<string, Sample[]>();
-      for (const collection of this.#collections.all()) {
-        for (const sample of collection.samples) {
+      const add = (samples: readonly Sample[]): void => {
+        for (const sample of samples) {
           const list = byName.get(sample.name);
           if (list === undefined) byName.set(sample.name, [sample]);
           else list.push(sample);
         }
-      }
+      };
+      for (const collection of this.#collections.all()) add(collection.samples);
+      for (const samples of this.#watched?.all() ?? []) add(samples);
       this.#byName = byName;
-      this.#version = this.#collections.version;
+      this.#version = version;
       // Dropped once this scrape's gauges have read it: kept until the next scrape, it would hold
       // the previous round's samples of every target beside the current ones (about 17 MiB at
       // 2,000 targets). A gauge read after the drop builds it again.
       setImmediate(() => {
         this.#byName = new Map();
-        this.#version = -1;
+        this.#version = '';
       });
     }
     return this.#byName.get(name) ?? [];
@@ -128,7 +136,7 @@ function labelValues(sample: Sample, labels: readonly string[]): Record<string, 
 
 export function registerCollectorMetrics(options: CollectorMetricsOptions): void {
   const { registry, collections } = options;
-  const index = new SampleIndex(collections);
+  const index = new SampleIndex(collections, options.watched);
   for (const series of exportedSeries) {
     if (series.partitionLevel === true && !options.partitionSeries) continue;
     new Gauge({
