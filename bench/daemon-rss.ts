@@ -4,6 +4,7 @@
 //
 //   node bench/daemon-rss.ts [--variant NAME]... [--groups 2000] [--topics 200] [--partitions 10]
 //                            [--rounds 6] [--interval 10] [--partition-metrics]
+//                            [--mode targets|monitor] [--lag-seconds exact|estimated|none]
 //   node bench/daemon-rss.ts --write-config FILE   only writes the daemon's config (for profiling by hand)
 //
 // Variants: `src` (the TypeScript sources, type-stripped at start), `bundle` (dist/lagpilot.mjs,
@@ -12,6 +13,11 @@
 // For each: RSS right after the start, median and peak RSS over the measured rounds (VmRSS,
 // VmHWM), V8's heap and external memory from the daemon's own /metrics, and the sweep time of
 // each round (the kafka-lag collector's time per target, from /metrics).
+//
+// --mode monitor watches the same groups through one `monitor` entry (groupPattern matching all
+// of them) instead of a target each: what replacing kafka-lag-exporter costs. Its sweep time is
+// the group monitor's own (lagpilot_collector_duration_seconds{collector="group-monitor"}), and
+// a round counts only when the entry watched every group without an error.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +39,8 @@ const { values: args } = parseArgs({
     interval: { type: 'string', default: '10' },
     'partition-metrics': { type: 'boolean', default: false },
     'write-config': { type: 'string' },
+    mode: { type: 'string', default: 'targets' },
+    'lag-seconds': { type: 'string', default: 'exact' },
   },
 });
 
@@ -90,7 +98,26 @@ function memoryOf(daemon: DaemonProcess): { rssKiB: number; peakKiB: number } {
   return { rssKiB: field('VmRSS'), peakKiB: field('VmHWM') };
 }
 
-function daemonConfig(bootstrap: string, groups: number, topics: number, intervalSeconds: number, partitionMetrics: boolean): Record<string, unknown> {
+type Mode = 'targets' | 'monitor';
+
+function parseMode(text: string): Mode {
+  if (text === 'targets' || text === 'monitor') return text;
+  throw new Error(`--mode "${text}": use targets or monitor`);
+}
+
+/** lagSeconds of a target's lagCollection for the monitor's mode names. */
+const targetLagSeconds: Readonly<Record<string, string>> = { exact: 'exact', estimated: 'estimated', none: 'off' };
+
+function monitorConfig(bootstrap: string, intervalSeconds: number, partitionMetrics: boolean, lagSeconds: string): Record<string, unknown> {
+  return {
+    server: { partitionMetrics },
+    log: { level: 'info' },
+    clusters: [{ name: 'bench', bootstrap: bootstrap.split(','), clientId: 'lagpilot-rss-bench' }],
+    monitor: [{ name: 'all', cluster: 'bench', groupPattern: 'lagbench-g\\d+', interval: `${String(intervalSeconds)}s`, lagSeconds, partitionSeries: partitionMetrics }],
+  };
+}
+
+function daemonConfig(bootstrap: string, groups: number, topics: number, intervalSeconds: number, partitionMetrics: boolean, lagSeconds: string): Record<string, unknown> {
   return {
     server: { partitionMetrics },
     log: { level: 'info' },
@@ -104,12 +131,14 @@ function daemonConfig(bootstrap: string, groups: number, topics: number, interva
       tickTimeout: `${String(intervalSeconds)}s`,
       replicas: { min: 1, max: 10 },
       lag: { targetMessagesPerReplica: 5 },
+      lagCollection: { lagSeconds: targetLagSeconds[lagSeconds] ?? lagSeconds },
       actuator: { kind: 'dryRun' },
     })),
   };
 }
 
 const lagCollector = '{collector="kafka-lag"}';
+const monitorCollector = '{collector="group-monitor"}';
 
 /** /metrics, allowed longer than the test helper allows: at 2,000 targets on a busy machine it can take seconds. */
 async function scrape(daemon: DaemonProcess): Promise<string> {
@@ -125,7 +154,8 @@ async function scrape(daemon: DaemonProcess): Promise<string> {
   return response.text();
 }
 
-async function measure(variant: Variant, config: Record<string, unknown>, groups: number, rounds: number, intervalSeconds: number): Promise<VariantResult> {
+async function measure(variant: Variant, config: Record<string, unknown>, mode: Mode, groups: number, rounds: number, intervalSeconds: number): Promise<VariantResult> {
+  const collector = mode === 'monitor' ? monitorCollector : lagCollector;
   const entryFile = variant.entry === 'bundle' ? bundlePath : join(repoRoot, 'src', 'cli.ts');
   const daemon: DaemonProcess = await startDaemon({ config, entryArgs: [...variant.nodeFlags, entryFile], startTimeoutMs: 60_000 });
   try {
@@ -146,13 +176,16 @@ async function measure(variant: Variant, config: Record<string, unknown>, groups
       // Scraped once per round, half an interval after the rounds start, as Prometheus would.
       lastMetrics = await scrape(daemon);
       const now = {
-        sum: sampleValue(lastMetrics, `lagpilot_collector_duration_seconds_sum${lagCollector}`) ?? 0,
-        count: sampleValue(lastMetrics, `lagpilot_collector_duration_seconds_count${lagCollector}`) ?? 0,
+        sum: sampleValue(lastMetrics, `lagpilot_collector_duration_seconds_sum${collector}`) ?? 0,
+        count: sampleValue(lastMetrics, `lagpilot_collector_duration_seconds_count${collector}`) ?? 0,
         errors: sampleSum(lastMetrics, 'lagpilot_collector_errors_total'),
       };
-      const targets = now.count - previous.count;
-      if (previous.count > 0 && targets > 0) {
-        sweeps.push({ sweepMs: ((now.sum - previous.sum) / targets) * 1000, targets, errors: now.errors - previous.errors });
+      const evaluations = now.count - previous.count;
+      if (previous.count > 0 && evaluations > 0) {
+        // A target round is one evaluation per target; a monitor round one sweep of all its groups.
+        const targets = mode === 'monitor' ? (sampleValue(lastMetrics, 'lagpilot_monitor_groups{monitor="all",cluster="bench"}') ?? 0) : evaluations;
+        const stale = mode === 'monitor' ? (sampleValue(lastMetrics, 'lagpilot_monitor_stale{monitor="all",cluster="bench"}') ?? 1) : 0;
+        sweeps.push({ sweepMs: ((now.sum - previous.sum) / evaluations) * 1000, targets, errors: now.errors - previous.errors + stale });
       }
       previous = now;
     }
@@ -189,14 +222,19 @@ async function main(): Promise<void> {
   const rounds = positiveInt('rounds', args.rounds);
   const intervalSeconds = positiveInt('interval', args.interval);
   const variants = (args.variant ?? ['src', 'bundle', 'bundle-tuned']).map(parseVariant);
+  const mode = parseMode(args.mode);
+  const lagSeconds = args['lag-seconds'];
+  if (!(lagSeconds in targetLagSeconds)) throw new Error(`--lag-seconds "${lagSeconds}": use exact, estimated or none`);
 
   const cluster = await ensureBenchCluster();
   const bootstrap = bootstrapOf(cluster);
   await prepareBenchData(bootstrap, groups, topics, partitions);
-  const config = daemonConfig(bootstrap, groups, topics, intervalSeconds, args['partition-metrics']);
+  const config = mode === 'monitor'
+    ? monitorConfig(bootstrap, intervalSeconds, args['partition-metrics'], lagSeconds)
+    : daemonConfig(bootstrap, groups, topics, intervalSeconds, args['partition-metrics'], lagSeconds);
   if (args['write-config'] !== undefined) {
     writeFileSync(args['write-config'], stringify({ ...config, server: { ...(config.server as object), host: '127.0.0.1', port: 0 } }));
-    console.log(`wrote ${args['write-config']}: ${String(groups)} targets on the bench cluster at ${bootstrap}`);
+    console.log(`wrote ${args['write-config']}: ${mode === 'monitor' ? 'one monitor entry for' : ''} ${String(groups)} ${mode === 'monitor' ? 'groups' : 'targets'} on the bench cluster at ${bootstrap}`);
     return;
   }
   if (variants.some((variant) => variant.entry === 'bundle')) {
@@ -209,7 +247,7 @@ async function main(): Promise<void> {
   for (const variant of variants) {
     console.log(`measuring ${variant.name} (node ${[...variant.nodeFlags, variant.entry].join(' ')}) over ${String(rounds)} rounds of ${String(intervalSeconds)} s...`);
     try {
-      const result = await measure(variant, config, groups, rounds, intervalSeconds);
+      const result = await measure(variant, config, mode, groups, rounds, intervalSeconds);
       results.push(result);
       console.log(`  sweeps: ${result.sweeps.map((sweep) => sweep.sweepMs.toFixed(0)).join(', ')} ms`);
     } catch (error) {
@@ -220,7 +258,8 @@ async function main(): Promise<void> {
     }
   }
 
-  console.log(`\n${String(groups)} targets (one group each) over ${String(topics)} topics x ${String(partitions)} partitions, interval ${String(intervalSeconds)} s, ` +
+  const watching = mode === 'monitor' ? `${String(groups)} groups watched by one monitor entry` : `${String(groups)} targets (one group each)`;
+  console.log(`\n${watching}, lag seconds ${lagSeconds}, over ${String(topics)} topics x ${String(partitions)} partitions, interval ${String(intervalSeconds)} s, ` +
     `partition metrics ${args['partition-metrics'] ? 'on' : 'off'}, Kafka at ${bootstrap}, node ${process.version}`);
   console.log('| variant | Node flags | RSS at start | median RSS | peak RSS (VmHWM) | heap used / total | external | median sweep (min–max) | /metrics size |');
   console.log('|---|---|---|---|---|---|---|---|---|');
