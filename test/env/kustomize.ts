@@ -3,11 +3,12 @@
 // CRDs (ServiceMonitor, PrometheusRule), taken from that project's Go module at a pinned
 // version. Both are cached under cacheRoot by version, like the kube-apiserver build.
 import { execFile } from 'node:child_process';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { cacheRoot } from './paths.ts';
-import { isAlive, runToCompletion } from './processes.ts';
+import { installOnce, isExecutable } from './cache-install.ts';
+import { runToCompletion } from './processes.ts';
 import { goCommand } from './services/kube.ts';
 
 // 5.8.3 needs Go 1.27; 5.8.2 builds with the Go 1.26 this project uses for kube-apiserver.
@@ -29,49 +30,9 @@ export const prometheusOperatorCrdFiles = ['monitoring.coreos.com_servicemonitor
 // 260 s (311 MB of memory) with empty Go module and build caches.
 const goTimeoutMs = 15 * 60_000;
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function goEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   // GOFLAGS from the caller's shell (a -mod=vendor, say) would break an install outside a module.
   return { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'auto', GOFLAGS: '-buildvcs=false', ...extra };
-}
-
-/**
- * Fills `finalDir` once: `fill` writes into a staging folder beside it, which is renamed into
- * place only when complete, so an interrupted install never looks installed and two concurrent
- * installs do not write the same files (the first complete one wins).
- */
-async function installOnce(finalDir: string, isComplete: () => boolean, fill: (stagingDir: string) => Promise<void>): Promise<void> {
-  if (isComplete()) return;
-  removeAbandonedStagingDirs(finalDir);
-  const stagingDir = `${finalDir}.partial-${process.pid}-${Date.now()}`;
-  mkdirSync(stagingDir, { recursive: true });
-  try {
-    await fill(stagingDir);
-    if (existsSync(finalDir) && !isComplete()) rmSync(finalDir, { recursive: true, force: true });
-    if (!existsSync(finalDir)) renameSync(stagingDir, finalDir);
-  } finally {
-    rmSync(stagingDir, { recursive: true, force: true });
-  }
-  if (!isComplete()) throw new Error(`installing into ${finalDir} finished, but what it should hold is missing`);
-}
-
-function removeAbandonedStagingDirs(finalDir: string): void {
-  if (!existsSync(cacheRoot)) return;
-  const prefix = `${basename(finalDir)}.partial-`;
-  for (const entry of readdirSync(cacheRoot)) {
-    if (!entry.startsWith(prefix)) continue;
-    const ownerPid = Number.parseInt(entry.slice(prefix.length), 10);
-    if (Number.isInteger(ownerPid) && isAlive(ownerPid)) continue;
-    rmSync(join(cacheRoot, entry), { recursive: true, force: true });
-  }
 }
 
 /** The path of a kustomize binary of the pinned version, built on first use. */

@@ -7,13 +7,14 @@
 // No release binaries can be downloaded here, so install() builds them with `go build` from two
 // small wrapper modules in test/env/kube/ (see docs/decisions/0003-kube-apiserver-from-source.md).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { ensureDebianBinary, findExecutable } from '../apt.ts';
+import { installOnce, isExecutable } from '../cache-install.ts';
 import { cacheRoot, repoRoot, serviceRunDir } from '../paths.ts';
 import { freeLoopbackPorts } from '../ports.ts';
-import { isAlive, runToCompletion, startDetached, stopProcess, waitUntilHealthy, type StartedProcess } from '../processes.ts';
+import { runToCompletion, startDetached, stopProcess, waitUntilHealthy, type StartedProcess } from '../processes.ts';
 import type { EnvService, ServiceRecord } from '../service.ts';
 
 export const kubernetesVersion = '1.36.3';
@@ -97,15 +98,6 @@ const goBuilds: GoBuild[] = [
   },
 ];
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The go command: from PATH, the official tarball's folder, or else Debian's golang-go. */
 export async function goCommand(): Promise<string> {
   const onPath = findExecutable('go');
@@ -167,50 +159,23 @@ async function buildBinary(go: string, build: GoBuild, outputDir: string): Promi
   process.stderr.write(`kube: built ${build.binaryName} in ${elapsedSeconds(startedAt)}\n`);
 }
 
-// A build killed half-way (CI timeout, Ctrl-C) leaves its partial folder behind, with up to
-// 130 MB of binaries; the next install clears those whose builder is gone.
-function removeAbandonedPartialBuilds(): void {
-  if (!existsSync(cacheRoot)) return;
-  const prefix = `${basename(installDir)}.partial-`;
-  for (const entry of readdirSync(cacheRoot)) {
-    if (!entry.startsWith(prefix)) continue;
-    const builderPid = Number.parseInt(entry.slice(prefix.length), 10);
-    if (Number.isInteger(builderPid) && isAlive(builderPid)) continue;
-    rmSync(join(cacheRoot, entry), { recursive: true, force: true });
-  }
-}
-
 async function installBinaries(): Promise<void> {
-  if (isExecutable(kubeApiserverBinary) && isExecutable(etcdBinary)) return;
+  const installed = (): boolean => isExecutable(kubeApiserverBinary) && isExecutable(etcdBinary);
+  if (installed()) return;
   checkWrapperPins();
-  removeAbandonedPartialBuilds();
   const go = await goCommand();
   process.stderr.write(
     `kube: building kube-apiserver v${kubernetesVersion} and etcd v${etcdVersion} from the Go module proxy ` +
       `into ${installDir} (once; about 4-15 minutes on two cores)\n`,
   );
-  // Built beside the final folder and renamed into place, so a build that dies half-way never
-  // leaves a folder that looks installed, and two concurrent installs do not write the same file.
-  const stagingDir = `${installDir}.partial-${process.pid}-${Date.now()}`;
-  mkdirSync(join(stagingDir, 'bin'), { recursive: true });
-  try {
+  await installOnce(installDir, installed, async (stagingDir) => {
+    mkdirSync(join(stagingDir, 'bin'), { recursive: true });
     for (const build of goBuilds) await buildBinary(go, build, join(stagingDir, 'bin'));
     writeFileSync(
       join(stagingDir, 'versions.json'),
       `${JSON.stringify({ kubernetes: kubernetesVersion, etcd: etcdVersion, builtAt: new Date().toISOString() }, null, 2)}\n`,
     );
-    // A half-built leftover (binaries missing) is replaced; a complete one from a concurrent
-    // install wins and ours is dropped.
-    if (existsSync(installDir) && !(isExecutable(kubeApiserverBinary) && isExecutable(etcdBinary))) {
-      rmSync(installDir, { recursive: true, force: true });
-    }
-    if (!existsSync(installDir)) renameSync(stagingDir, installDir);
-  } finally {
-    rmSync(stagingDir, { recursive: true, force: true });
-  }
-  if (!isExecutable(kubeApiserverBinary) || !isExecutable(etcdBinary)) {
-    throw new Error(`the build finished but ${kubeApiserverBinary} or ${etcdBinary} is missing`);
-  }
+  });
 }
 
 interface HttpAnswer {
