@@ -93,6 +93,12 @@ export interface GroupReport {
   timestampMs: number;
 }
 
+/** What the caller of a sweep already read, so the sweep does not ask Kafka again. */
+export interface SweepPrefetch {
+  /** Committed offsets of every group of the sweep's targets (a cluster's targets only, so one cluster per sweep). */
+  committed?: ReadonlyMap<string, CommittedOffset[]>;
+}
+
 export interface SweepReport {
   groups: Map<string, GroupReport>;
   /** Kafka requests the sweep sent, by cluster and API. */
@@ -218,7 +224,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
   }
 
   /** Reads every target, sharing requests between targets of the same cluster. Never throws. */
-  async sweep(targets: readonly LagTarget[], context: CollectionContext): Promise<SweepReport> {
+  async sweep(targets: readonly LagTarget[], context: CollectionContext, prefetch: SweepPrefetch = {}): Promise<SweepReport> {
     const startedAt = performance.now();
     const byCluster = new Map<string, LagTarget[]>();
     for (const target of targets) {
@@ -250,7 +256,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
         }
         const before = admin.requestCounts();
         // Every expected failure is handled inside; the catch is the net under a bug.
-        const swept = this.#sweepCluster(admin, cluster, clusterTargets, context.nowMs).catch((error: unknown) =>
+        const swept = this.#sweepCluster(admin, cluster, clusterTargets, context.nowMs, prefetch).catch((error: unknown) =>
           clusterTargets.map((target) => this.#failedReport(target, context.nowMs, makeError('INTERNAL', `lag sweep of cluster ${this.#registry.label(cluster)} failed: ${reasonOf(error)}`))),
         );
         const outcome = await Promise.race([swept, abortion]);
@@ -337,7 +343,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
     return { descriptions, failures };
   }
 
-  async #sweepCluster(admin: KafkaAdminPort, cluster: string, targets: readonly LagTarget[], nowMs: number): Promise<GroupReport[]> {
+  async #sweepCluster(admin: KafkaAdminPort, cluster: string, targets: readonly LagTarget[], nowMs: number, prefetch: SweepPrefetch): Promise<GroupReport[]> {
     const where = this.#registry.label(cluster);
     const resolved = await this.#resolveTopics(cluster, targets, nowMs);
     const neededTopics = [...new Set([...resolved.values()].flatMap((entry) => entry.topics))].sort();
@@ -353,7 +359,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
     }
 
     const [committed, groupDescriptions, logStarts, logEnds] = await Promise.all([
-      admin.fetchCommittedOffsets(groupIds).then(
+      (prefetch.committed === undefined ? admin.fetchCommittedOffsets(groupIds) : Promise.resolve(prefetch.committed)).then(
         (offsets) => ({ ok: true as const, offsets }),
         (error: unknown) => ({ ok: false as const, error }),
       ),

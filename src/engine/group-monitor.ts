@@ -1,8 +1,9 @@
 // The `monitor` loop: consumer groups lagpilot watches without scaling them, so its /metrics can
 // stand in for kafka-lag-exporter's. Each entry sweeps on its own interval: one ListGroups, one
 // OffsetFetch for all matched groups (their committed topics decide which partitions count), then
-// the lag collector's shared sweep (OffsetFetch per coordinator, ListOffsets per leader, group
-// descriptions), whose reports become the same samples targets export, with an empty `target`.
+// the lag collector's shared sweep with those offsets (Metadata for the topics, ListOffsets per
+// leader, group descriptions), whose reports become the same samples targets export, with an
+// empty `target`.
 //
 // State per group is kept small on purpose (docs/decisions/0023-group-monitor.md): its label set,
 // its last samples (4 to 5 at group level), the committed-offset sum of the previous sweep for the
@@ -17,7 +18,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MonitorEntryConfig } from '../config/schema.ts';
 import type { CollectionContext, CollectionErrorCode, Sample } from '../collectors/collector.ts';
 import { committedTopics, discoverGroups, groupMatcher, type GroupMatcher } from '../collectors/group-discovery.ts';
-import type { GroupReport, LagTarget, SweepReport } from '../collectors/kafka-lag.ts';
+import type { GroupReport, LagTarget, SweepPrefetch, SweepReport } from '../collectors/kafka-lag.ts';
 import type { LagSecondsMode } from '../collectors/lag-seconds.ts';
 import { collectionCodeForKafkaError } from '../collectors/kafka-error-codes.ts';
 import type { CommittedOffset, KafkaAdminPort } from '../kafka/admin-port.ts';
@@ -38,7 +39,7 @@ export interface MonitorClusters {
 }
 
 export interface MonitorLagSweeper {
-  sweep(targets: readonly LagTarget[], context: CollectionContext): Promise<SweepReport>;
+  sweep(targets: readonly LagTarget[], context: CollectionContext, prefetch?: SweepPrefetch): Promise<SweepReport>;
   forget(cluster: string, targetName: string): void;
 }
 
@@ -287,11 +288,12 @@ export class GroupMonitor {
         offsetReset: entry.offsetReset,
         lagSeconds: lagSecondsModes[entry.lagSeconds],
       }));
-      committed = new Map();
       const nowMs = this.#now();
       // A sweep may take at most the entry's interval: the next one is due then.
       const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(entry.interval)]);
-      const report = await this.#lag.sweep(targets, { nowMs, signal });
+      // The offsets just read decided the topics; the sweep uses them instead of asking again.
+      const report = await this.#lag.sweep(targets, { nowMs, signal }, { committed });
+      committed = new Map();
       let partialGroups = 0;
       for (const target of targets) {
         const groupReport = report.groups.get(target.name);
