@@ -236,7 +236,8 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
    * which refuses the whole answer when any partition reports LEADER_NOT_AVAILABLE: a leaderless
    * partition is what callers must see (leader -1), e.g. while a broker is down.
    */
-  async #topicMetadata(topics: string[]): Promise<metadataV12.MetadataResponse> {
+  /** Metadata of the named topics, or of every topic when `topics` is null. */
+  async #topicMetadata(topics: string[] | null): Promise<metadataV12.MetadataResponse> {
     // The brokers of the last answer first (they were alive), then the bootstrap addresses.
     const connection = await this.#admin.connections.getFirstAvailable([...this.#answeringBrokers, ...this.#bootstrapBrokers]);
     const response = await metadataV12.api.async(connection, topics, false, false).catch((error: unknown) => {
@@ -406,8 +407,15 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
 
   async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {
     return this.#run('listTopics', 'all topics', async () => {
-      const names = await this.#admin.listTopics({ includeInternals: options.includeInternal ?? false });
-      return [...names].sort();
+      // Read from the metadata answer itself rather than the client's listTopics, which fails
+      // the whole listing when any partition of any topic has no leader (a broker down): the
+      // brokers actuator must still see every topic then, to refuse with the real reason.
+      const response = await this.#topicMetadata(null);
+      const includeInternal = options.includeInternal ?? false;
+      return response.topics
+        .filter((topic) => topic.errorCode === 0 && topic.name !== null && (includeInternal || !topic.isInternal))
+        .map((topic) => topic.name ?? '')
+        .sort();
     });
   }
 

@@ -116,24 +116,41 @@ export function produceContinuously(topic: string, partitions: number, messagesP
 }
 
 export interface ConsumedLoad {
+  /** One payload per record of the log read (partition and offset), in the order first read. */
   payloads: string[];
+  /** Records delivered again at a log position already read: a group rebalance re-delivers what was not yet committed. */
+  redeliveries(): number;
   stop(): Promise<void>;
 }
 
-/** Reads the topic from the beginning, all the time, keeping every payload. */
+/**
+ * Reads the topic from the beginning, all the time, keeping each record's payload once. A
+ * consumer group delivers at least once: after a rebalance (a coordinator or leader moving) it
+ * resumes from the last commit and hands over some records again. Those are recognised by their
+ * position in the log, so a record written twice by the producer would still count twice.
+ */
 export async function consumeContinuously(client: KafkaClient, topic: string, groupId: string): Promise<ConsumedLoad> {
   const consumer = client.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const payloads: string[] = [];
+  const positionsRead = new Set<string>();
+  let redelivered = 0;
   await consumer.run({
-    eachMessage: ({ message }) => {
-      payloads.push(message.value?.toString() ?? '');
+    eachMessage: ({ partition, message }) => {
+      const position = `${String(partition)}@${message.offset}`;
+      if (positionsRead.has(position)) {
+        redelivered++;
+      } else {
+        positionsRead.add(position);
+        payloads.push(message.value?.toString() ?? '');
+      }
       return Promise.resolve();
     },
   });
   return {
     payloads,
+    redeliveries: () => redelivered,
     async stop() {
       await consumer.disconnect();
     },

@@ -178,7 +178,8 @@ describe('brokers actuator on kafka3 (end to end)', function () {
       await deleteTopic(topic);
       timings.totalMs = Date.now() - started;
       console.log(
-        `      e2e-brokers: ${String(produced.acknowledged.length)} messages acknowledged, ${String(consumer.payloads.length)} read; ` +
+        `      e2e-brokers: ${String(produced.acknowledged.length)} messages acknowledged, ${String(consumer.payloads.length)} read ` +
+          `(${String(consumer.redeliveries())} delivered again after a rebalance); ` +
           `${String(watched.polls)} metadata polls; scale out ${String(timings.scaleOutMs)} ms, scale in ${String(timings.scaleInMs)} ms, test ${String(timings.totalMs)} ms`,
       );
       expect(produced.failures.length, `sends that failed: ${produced.failures.slice(0, 3).join(' | ')}`).to.equal(0);
@@ -239,7 +240,7 @@ describe('brokers actuator on kafka3 (end to end)', function () {
       const before = await admin.describeTopics([topic]);
       const refused = await actuator.apply({ target, decision: brokerDecision(3, 3) });
       expect(refused.status, refused.detail).to.equal('failed');
-      expect(refused.code).to.equal('BelowMinIsr');
+      expect(refused.code, refused.detail).to.equal('BelowMinIsr');
       expect(refused.detail).to.match(/refused before any move: .*has 1 in-sync \(1\) of min\.insync\.replicas 2/);
       expect(await admin.listPartitionReassignments()).to.deep.equal([]);
       expect((await admin.describeTopics([topic]))[0]?.partitions.map((p) => p.replicas)).to.deep.equal(before[0]?.partitions.map((p) => p.replicas));

@@ -271,7 +271,11 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
   }
 
   async function pointCount(page: Page, seriesName: string): Promise<number> {
-    return inPage(page, `Number(document.querySelector('[data-target="orders"] path[data-series="${seriesName}"]').getAttribute('data-points'))`);
+    // The plot is redrawn on every poll; between two draws (or before the first) it has no path.
+    return inPage(page, `(() => {
+      const path = document.querySelector('[data-target="orders"] path[data-series="${seriesName}"]');
+      return path === null ? 0 : Number(path.getAttribute('data-points'));
+    })()`);
   }
 
   async function waitForPoints(page: Page, seriesName: string, atLeast: number): Promise<void> {
