@@ -24,3 +24,17 @@ export const resourceName = z
 export function httpUrl(description: string) {
   return z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).describe(description);
 }
+
+function isValidRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A regular expression written as text, refused at load when JavaScript cannot compile it. */
+export function regexPattern(description: string) {
+  return z.string().min(1).refine(isValidRegExp, { error: 'is not a valid regular expression' }).describe(description);
+}

@@ -2,19 +2,9 @@
 // does), without scaling them. Each entry selects groups of one cluster by name and pattern and
 // sweeps them all together every interval (docs/lag.md, "Monitoring groups").
 import { z } from 'zod';
-import { duration, resourceName } from './common.ts';
+import { duration, regexPattern, resourceName } from './common.ts';
 
-function isValidRegExp(source: string): boolean {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const pattern = (description: string) =>
-  z.string().min(1).refine(isValidRegExp, { error: 'is not a valid regular expression' }).optional().describe(description);
+const pattern = (description: string) => regexPattern(description).optional();
 
 export const monitorEntrySchema = z
   .strictObject({

@@ -1,7 +1,7 @@
 // `targets`: what lagpilot scales. One target is one consumer group, the topics whose lag it
 // watches, the bounds of its replica count and the actuator that applies decisions.
 import { z } from 'zod';
-import { duration, resourceName } from './common.ts';
+import { duration, regexPattern, resourceName } from './common.ts';
 import { actuatorSchema } from './actuators.ts';
 import { lagCollectionSchema } from './lag-collection.ts';
 import { targetCollectorsSchema } from './collectors.ts';
@@ -29,15 +29,6 @@ const lagSchema = z
   })
   .describe('The lag to keep; at least one of the two.');
 
-function isValidRegExp(source: string): boolean {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const scalingSchema = z
   .strictObject({
     scaleUpCooldown: duration('No further scale-up for this long after a scale-up (0s: lag never waits).', '0s'),
@@ -54,12 +45,7 @@ export const targetSchema = z
     cluster: resourceName.describe('Name of the cluster (in clusters) the consumer group lives in.'),
     consumerGroup: z.string().min(1).describe('Kafka consumer group id.'),
     topics: z.array(z.string().min(1)).min(1).optional().describe('Topics whose lag counts; or use topicPattern.'),
-    topicPattern: z
-      .string()
-      .min(1)
-      .refine(isValidRegExp, { error: 'is not a valid regular expression' })
-      .optional()
-      .describe('Regular expression (JavaScript syntax, matched against the whole name) selecting the topics; or use topics.'),
+    topicPattern: regexPattern('Regular expression (JavaScript syntax, matched against the whole name) selecting the topics; or use topics.').optional(),
     interval: duration('Time between two evaluations.', '15s'),
     tickTimeout: duration('Time limit of one evaluation; must not exceed interval.', '10s'),
     replicas: replicasSchema,
