@@ -104,6 +104,8 @@ interface TargetMemory {
 
 interface TargetSlot {
   target: ReconciledTarget;
+  /** The target's logger, made once: every evaluation logs through it. */
+  logger: Logger;
   memory: TargetMemory;
   running?: Promise<ReconcileOutcome>;
   /** The evaluation queued behind the running one; later requests join it. */
@@ -126,7 +128,10 @@ export class Reconciler {
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
-    for (const target of options.targets) this.#slots.set(target.name, { target, memory: { signals: emptySignalMemory(), unjournaled: [] } });
+    for (const target of options.targets) {
+      const logger = options.logger.child({ target: target.name, ...target.logFields });
+      this.#slots.set(target.name, { target, logger, memory: { signals: emptySignalMemory(), unjournaled: [] } });
+    }
     const registers = [options.registry];
     this.#decisions = new Counter({ name: 'lagpilot_decisions_total', help: 'Decisions made, by target and action (scaleUp, scaleDown, none); followers count theirs too.', labelNames: ['target', 'action'], registers });
     this.#actuations = new Counter({ name: 'lagpilot_actuations_total', help: 'Decisions handed to the actuator by the leader, by result status (applied, noop, dryRun, failed).', labelNames: ['target', 'status'], registers });
@@ -204,9 +209,8 @@ export class Reconciler {
   }
 
   async #evaluate(slot: TargetSlot, signal: AbortSignal, seen: EvaluationInputs): Promise<ReconcileOutcome> {
-    const { target } = slot;
+    const { target, logger } = slot;
     const { clock, store, leader } = this.#options;
-    const logger = this.#options.logger.child({ target: target.name, ...target.logFields });
     const startedAt = clock.now();
     try {
       // The count in force is read before collecting: a collection that takes its time then
