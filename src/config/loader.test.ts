@@ -74,6 +74,12 @@ describe('config loading', () => {
     ]);
   });
 
+  it('refuses a topicPattern that is not a regular expression, naming the field', () => {
+    expect(problemsOf(validText.replace('topics: [orders]', 'topicPattern: "orders-("'))).to.deep.equal([
+      'targets[0].topicPattern: is not a valid regular expression',
+    ]);
+  });
+
   it('checks the rules that span fields', () => {
     const text = `
 clusters:
