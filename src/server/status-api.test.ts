@@ -115,8 +115,17 @@ describe('status API', () => {
           body: { error: `the decisions parameter must be a whole number from 0 to 50, got ${JSON.stringify(bad)}` },
         });
       }
-      const none = await statusAnswer(new URLSearchParams('decisions=0'), source(100_000));
-      expect(none.status).to.equal(200);
+      // Zero decisions asked: the journal is not read at all, so its store being away costs nothing.
+      const unreadJournal = new MemoryStateStore();
+      let journalReads = 0;
+      unreadJournal.recentDecisions = () => {
+        journalReads += 1;
+        return Promise.reject(new Error('the journal was read although no decision was asked for'));
+      };
+      const none = await statusAnswer(new URLSearchParams('decisions=0'), source(100_000, unreadJournal));
+      if (none.status !== 200) throw new Error(JSON.stringify(none.body));
+      expect(none.body.targets.map((target) => [target.name, target.decisions, target.decisionsError])).to.deep.equal([['orders', [], null], ['payments', [], null]]);
+      expect(journalReads).to.equal(0);
     });
   });
 
