@@ -2,13 +2,12 @@ import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import type { ActuationRequest, ActuationResult, Actuator, ActuatorState } from '../actuators/actuator.ts';
-import type { Sample } from '../collectors/collector.ts';
 import { createLogger } from '../logging/logger.ts';
-import { defaultEngineConfig } from '../policies/config.ts';
 import { MemoryStateStore } from '../state/memory-store.ts';
 import type { CollectionPlan, TargetCollection } from './collection.ts';
 import { ManualClock } from './clock.ts';
 import { MemoryHoldStore, MinimumHolds, type HoldStore } from './minimum-holds.ts';
+import { groupSamples, predictableEngineConfig, type GroupView } from './reconciler-fixtures.ts';
 import { Reconciler, singleInstanceGate } from './reconciler.ts';
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => { done(); } });
@@ -33,16 +32,8 @@ class RecordingActuator implements Actuator {
 }
 
 /** A quiet group (no lag, little traffic): on its own the engine keeps it at its minimum. */
-function quietSamples(nowMs: number, members: number): Sample[] {
-  const sample = (name: string, value: number, labels: Record<string, string> = {}): Sample => ({ name, value, unit: 'count', labels, timestampMs: nowMs, source: 'test' });
-  return [
-    sample('consumergroup_lag_messages', 0),
-    sample('consumergroup_lag_seconds', 0),
-    sample('consumergroup_members', members),
-    sample('topic_produce_rate', 10),
-    sample('consumergroup_consume_rate', 10),
-    ...Array.from({ length: 12 }, (_, partition) => sample('partition_log_end_offset', 0, { topic: 't', partition: String(partition) })),
-  ];
+function quietGroup(members: number): GroupView {
+  return { lagMessages: 0, lagSeconds: 0, produceRate: 10, consumeRate: 10, members };
 }
 
 function setUp(maxReplicas = 8) {
@@ -51,20 +42,9 @@ function setUp(maxReplicas = 8) {
   const registry = new Registry();
   const holds = new MinimumHolds({ now: () => clock.now(), registry });
   const actuator = new RecordingActuator();
-  const engine = defaultEngineConfig();
-  engine.lag.targetLagSeconds = 10;
-  engine.throughput.capacityPerReplica = 100;
-  engine.throughput.measureCapacity = false;
-  engine.prediction.enabled = false;
-  engine.safety.minReplicas = 2;
-  engine.safety.maxReplicas = maxReplicas;
-  engine.safety.scaleDownStabilizationSeconds = 0;
-  engine.safety.scaleDownCooldownAfterScaleUpSeconds = 0;
-  engine.safety.scaleDownCooldownAfterScaleDownSeconds = 0;
-  engine.safety.rebalancePauseSeconds = 0;
-  engine.safety.rebalanceCostFactor = 0;
+  const engine = predictableEngineConfig({ minReplicas: 2, maxReplicas, scaleDownCooldownSeconds: 0 });
   const collect = (plan: CollectionPlan): Promise<TargetCollection> =>
-    Promise.resolve({ target: plan.target, samples: quietSamples(clock.now(), actuator.replicas), errors: [], partial: false, collectedAtMs: clock.now(), durationSeconds: 0 });
+    Promise.resolve({ target: plan.target, samples: groupSamples(quietGroup(actuator.replicas), clock.now()), errors: [], partial: false, collectedAtMs: clock.now(), durationSeconds: 0 });
   const reconciler = new Reconciler({
     targets: [{ name: 'orders', engine, plan: { target: 'orders', readers: [], derivations: [] }, actuator, evaluationTimeoutMillis: 5_000 }],
     collect,

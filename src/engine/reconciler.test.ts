@@ -2,13 +2,11 @@ import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import type { ActuationRequest, ActuationResult, Actuator, ActuatorState } from '../actuators/actuator.ts';
-import type { Sample } from '../collectors/collector.ts';
 import { createLogger } from '../logging/logger.ts';
-import { defaultEngineConfig } from '../policies/config.ts';
-import type { EngineConfig } from '../policies/config.ts';
 import { MemoryStateStore } from '../state/memory-store.ts';
 import type { CollectionPlan, TargetCollection } from './collection.ts';
 import { ManualClock } from './clock.ts';
+import { groupSamples, predictableEngineConfig, type GroupView } from './reconciler-fixtures.ts';
 import { Reconciler, singleInstanceGate, type LeaderGate, type ReconciledTarget } from './reconciler.ts';
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => { done(); } });
@@ -44,45 +42,8 @@ class CountingActuator implements Actuator {
   }
 }
 
-/** What the fake Kafka shows for a target: lag, rates and members, stamped at the clock's time. */
-interface World {
-  lagMessages: number;
-  lagSeconds: number;
-  produceRate: number;
-  consumeRate: number;
-  members: number;
-  partitions: number;
-  /** The lag collector could not read the group. */
-  lagUnreadable?: boolean;
-}
-
-function samplesOf(world: World, nowMs: number): Sample[] {
-  const sample = (name: string, value: number, labels: Record<string, string> = {}): Sample => ({ name, value, unit: 'count', labels, timestampMs: nowMs, source: 'test' });
-  const lag = world.lagUnreadable === true ? [] : [sample('consumergroup_lag_messages', world.lagMessages), sample('consumergroup_lag_seconds', world.lagSeconds)];
-  return [
-    ...lag,
-    sample('consumergroup_members', world.members),
-    sample('topic_produce_rate', world.produceRate),
-    sample('consumergroup_consume_rate', world.consumeRate),
-    ...Array.from({ length: world.partitions }, (_, partition) => sample('partition_log_end_offset', 0, { topic: 't', partition: String(partition) })),
-  ];
-}
-
-function engineConfig(): EngineConfig {
-  const config = defaultEngineConfig();
-  config.lag.targetLagSeconds = 10;
-  config.throughput.capacityPerReplica = 100;
-  config.throughput.measureCapacity = false;
-  config.prediction.enabled = false;
-  config.safety.minReplicas = 1;
-  config.safety.maxReplicas = 12;
-  config.safety.scaleDownStabilizationSeconds = 0;
-  config.safety.scaleDownCooldownAfterScaleUpSeconds = 60;
-  config.safety.scaleDownCooldownAfterScaleDownSeconds = 60;
-  config.safety.rebalancePauseSeconds = 0;
-  config.safety.rebalanceCostFactor = 0;
-  return config;
-}
+/** What the fake Kafka shows for a target, stamped at the clock's time. */
+type World = GroupView & { partitions: number };
 
 interface Harness {
   reconciler: Reconciler;
@@ -105,14 +66,14 @@ function harness(names: string[], leader: LeaderGate = singleInstanceGate('repli
     worlds.set(name, { lagMessages: 0, lagSeconds: 0, produceRate: 50, consumeRate: 50, members: 1, partitions: 12 });
     const actuator = new CountingActuator(1);
     actuators.set(name, actuator);
-    return { name, engine: engineConfig(), plan: { target: name, readers: [], derivations: [] }, actuator, evaluationTimeoutMillis: 5_000 };
+    return { name, engine: predictableEngineConfig(), plan: { target: name, readers: [], derivations: [] }, actuator, evaluationTimeoutMillis: 5_000 };
   });
   const collect = async (plan: CollectionPlan): Promise<TargetCollection> => {
     collections.push(plan.target);
     await collectDelay?.();
     const world = worlds.get(plan.target);
     if (world === undefined) throw new Error(`no world for ${plan.target}`);
-    return { target: plan.target, samples: samplesOf(world, clock.now()), errors: [], partial: false, collectedAtMs: clock.now(), durationSeconds: 0 };
+    return { target: plan.target, samples: groupSamples(world, clock.now()), errors: [], partial: false, collectedAtMs: clock.now(), durationSeconds: 0 };
   };
   const reconciler = new Reconciler({ targets, collect, store, leader, clock, logger: createLogger({ level: 'error', stream: discard }), registry });
   return { reconciler, clock, store, registry, worlds, actuators, collections };
