@@ -18,6 +18,7 @@ import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { KubeDetails } from '../env/services/kube.ts';
 import { sampleValue, startDaemon, type DaemonProcess } from './daemon-process.ts';
+import { describeDecision, pollUntil, readJournal } from './journal-helpers.ts';
 import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 import { adminKubeConfig, bindShippedServiceAccount, httpStatusOf, shippedServiceAccount, uniqueName } from './kube-helpers.ts';
 
@@ -99,20 +100,13 @@ describe('end to end: lagpilot run with the shipped ServiceAccount\'s token scal
 
   async function journal(): Promise<Decision[]> {
     if (daemon === undefined) throw new Error('the daemon did not start');
-    const response = await fetch(`${daemon.url}/api/decisions?target=orders&limit=1000`, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) throw new Error(`GET /api/decisions answered ${response.status}: ${await response.text()}`);
-    return ((await response.json()) as { decisions: Decision[] }).decisions.reverse();
+    return readJournal(daemon.url, 'orders');
   }
 
   async function waitForScale(what: string, expected: (replicas: number) => boolean, timeoutMs: number): Promise<number> {
-    const giveUpAt = Date.now() + timeoutMs;
-    let replicas = await scale();
-    while (!expected(replicas) && Date.now() < giveUpAt) {
-      await sleep(250);
-      replicas = await scale();
-    }
-    if (!expected(replicas)) {
-      const changes = (await journal()).map((decision) => `${decision.action} ${decision.current}->${decision.desired} [${decision.reasons.map((entry) => entry.code).join(' ')}] ${decision.actuation?.status ?? ''} ${decision.actuation?.detail ?? ''}`);
+    const { value: replicas, accepted } = await pollUntil(scale, expected, timeoutMs);
+    if (!accepted) {
+      const changes = (await journal()).map(describeDecision);
       const log = daemon?.logLines.slice(-20).map((line) => JSON.stringify(line)).join('\n') ?? '';
       throw new Error(`${what}: the Deployment has ${replicas} replicas after ${timeoutMs} ms; journal:\n${changes.join('\n')}\nlog:\n${log}`);
     }

@@ -19,6 +19,7 @@ import type { Decision } from '../../src/policies/types.ts';
 import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { KubeDetails } from '../env/services/kube.ts';
+import { describeDecision, pollUntil, readJournal } from './journal-helpers.ts';
 import { adminKubeConfig, uniqueName } from './kube-helpers.ts';
 import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 
@@ -84,19 +85,13 @@ describe('end to end: a Deployment on the real kube-apiserver scaled on real Kaf
 
   async function journal(): Promise<Decision[]> {
     if (daemon === undefined) throw new Error('the daemon did not start');
-    const response = await fetch(`http://127.0.0.1:${daemon.port}/api/decisions?target=orders&limit=1000`, { signal: AbortSignal.timeout(5_000) });
-    return ((await response.json()) as { decisions: Decision[] }).decisions.reverse();
+    return readJournal(`http://127.0.0.1:${String(daemon.port)}`, 'orders');
   }
 
   async function waitForScale(what: string, expected: (replicas: number) => boolean, timeoutMs: number): Promise<number> {
-    const giveUpAt = Date.now() + timeoutMs;
-    let replicas = await scale();
-    while (!expected(replicas) && Date.now() < giveUpAt) {
-      await sleep(250);
-      replicas = await scale();
-    }
-    if (!expected(replicas)) {
-      const changes = (await journal()).map((decision) => `${decision.action} ${decision.current}->${decision.desired} [${decision.reasons.map((entry) => entry.code).join(' ')}] ${decision.actuation?.status ?? ''} ${decision.actuation?.detail ?? ''}`);
+    const { value: replicas, accepted } = await pollUntil(scale, expected, timeoutMs);
+    if (!accepted) {
+      const changes = (await journal()).map(describeDecision);
       throw new Error(`${what}: the Deployment has ${replicas} replicas after ${timeoutMs} ms; journal:\n${changes.join('\n')}`);
     }
     return replicas;
