@@ -4,16 +4,66 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the client's models are field-only classes; request bodies are object literals */
 import {
   ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
   Observable,
   type ConfigurationOptions,
-  type CoreV1Api,
-  type KubeConfig,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubernetesScaleActuatorConfig } from '../config/schema/actuators.ts';
 import { describeError } from './actuator.ts';
+import type { ActuationResult } from './actuator.ts';
 
 const eventComponent = 'lagpilot';
+
+/** A workload annotated `"true"` with this is left alone by every Kubernetes actuator. */
+export const pausedAnnotation = 'lagpilot.io/paused';
+
+export type KubernetesAuth = KubernetesScaleActuatorConfig['auth'];
+
+export function loadKubeConfig(auth: KubernetesAuth): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (auth.from === 'inCluster') {
+    kubeConfig.loadFromCluster(auth.pathPrefix);
+    return kubeConfig;
+  }
+  if (auth.path === undefined) kubeConfig.loadFromDefault();
+  else kubeConfig.loadFromFile(auth.path);
+  if (auth.context !== undefined) kubeConfig.setCurrentContext(auth.context);
+  return kubeConfig;
+}
+
+export interface WorkloadClients {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  apps: AppsV1Api;
+  core: CoreV1Api;
+}
+
+/**
+ * The credentials (the given ones, or those `auth` names), the workload's namespace and the
+ * API clients every Kubernetes actuator talks through.
+ */
+export function connectToWorkload(
+  auth: KubernetesAuth,
+  workload: { kind: string; name: string; namespace?: string | undefined },
+  kubeConfig: KubeConfig = loadKubeConfig(auth),
+): WorkloadClients {
+  return {
+    kubeConfig,
+    namespace: workloadNamespace(workload, kubeConfig),
+    apps: kubeConfig.makeApiClient(AppsV1Api),
+    core: kubeConfig.makeApiClient(CoreV1Api),
+  };
+}
+
+/** The noop result for a workload carrying the pause annotation; undefined when it does not. */
+export function pausedResult(annotations: Record<string, string>, workloadName: string): ActuationResult | undefined {
+  if (annotations[pausedAnnotation] !== 'true') return undefined;
+  return { status: 'noop', code: 'Paused', detail: `${workloadName} has ${pausedAnnotation}: "true"; left as it is` };
+}
 
 /**
  * A failure of the apiserver conversation. `code` becomes the result's code: Http<status> when

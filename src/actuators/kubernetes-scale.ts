@@ -8,19 +8,20 @@
 // again (which may turn into a noop). Dry run is the apiserver's own (`dryRun=All`): admission,
 // validation and RBAC run, nothing is stored.
 import {
-  AppsV1Api,
-  CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type AppsV1Api,
   type ConfigurationOptions,
+  type CoreV1Api,
+  type KubeConfig,
   type V1ObjectMeta,
 } from '@kubernetes/client-node';
 import type { KubernetesScaleActuatorConfig } from '../config/schema/actuators.ts';
 import { describeError, reasonCodes } from './actuator.ts';
 import type { ActuationRequest, ActuationResult, ActuationTarget, Actuator, ActuatorState } from './actuator.ts';
-import { callApiserver, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError, workloadNamespace } from './kubernetes-api.ts';
+import { callApiserver, connectToWorkload, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError, pausedResult } from './kubernetes-api.ts';
 
-export const pausedAnnotation = 'lagpilot.io/paused';
+// Kept importable from here, where they were first defined.
+export { loadKubeConfig, pausedAnnotation } from './kubernetes-api.ts';
 export const lastDecisionAnnotation = 'lagpilot.io/last-decision';
 const mergePatchType = 'application/merge-patch+json';
 
@@ -46,18 +47,6 @@ interface WorkloadIdentity {
   annotations: Record<string, string>;
 }
 
-export function loadKubeConfig(auth: KubernetesScaleActuatorConfig['auth']): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (auth.from === 'inCluster') {
-    kubeConfig.loadFromCluster(auth.pathPrefix);
-    return kubeConfig;
-  }
-  if (auth.path === undefined) kubeConfig.loadFromDefault();
-  else kubeConfig.loadFromFile(auth.path);
-  if (auth.context !== undefined) kubeConfig.setCurrentContext(auth.context);
-  return kubeConfig;
-}
-
 export class KubernetesScaleActuator implements Actuator {
   readonly kind = 'kubernetesScale';
   readonly dryRun: boolean;
@@ -71,11 +60,11 @@ export class KubernetesScaleActuator implements Actuator {
   constructor(config: KubernetesScaleActuatorConfig, options: KubernetesScaleOptions = {}) {
     this.config = config;
     this.dryRun = config.dryRun;
-    const kubeConfig = options.kubeConfig ?? loadKubeConfig(config.auth);
-    this.namespace = workloadNamespace(config.workload, kubeConfig);
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.customObjects = kubeConfig.makeApiClient(CustomObjectsApi);
+    const clients = connectToWorkload(config.auth, config.workload, options.kubeConfig);
+    this.namespace = clients.namespace;
+    this.apps = clients.apps;
+    this.core = clients.core;
+    this.customObjects = clients.kubeConfig.makeApiClient(CustomObjectsApi);
     this.betweenReadAndWrite = options.betweenReadAndWrite;
   }
 
@@ -88,9 +77,8 @@ export class KubernetesScaleActuator implements Actuator {
     const desired = decision.desired;
     try {
       const workload = await this.readWorkload();
-      if (workload.annotations[pausedAnnotation] === 'true') {
-        return { status: 'noop', code: 'Paused', detail: `${this.workloadName()} has ${pausedAnnotation}: "true"; left as it is` };
-      }
+      const paused = pausedResult(workload.annotations, this.workloadName());
+      if (paused !== undefined) return paused;
       for (let attempt = 0; ; attempt++) {
         const scale = await this.readScale();
         if (scale.replicas === desired) {

@@ -12,8 +12,8 @@
 // says why. RBAC: get/patch on the workload and create on events, as for the scale actuator.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the client's models are field-only classes; request bodies are object literals */
 import {
-  AppsV1Api,
-  CoreV1Api,
+  type AppsV1Api,
+  type CoreV1Api,
   type KubeConfig,
   type ConfigurationOptions,
   type V1Container,
@@ -25,8 +25,7 @@ import { MemoryStateStore } from '../state/memory-store.ts';
 import type { StateStore } from '../state/store.ts';
 import { describeError, reasonCodes } from './actuator.ts';
 import type { ActuationRequest, ActuationResult, Actuator, ActuatorState } from './actuator.ts';
-import { callApiserver, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError, workloadNamespace } from './kubernetes-api.ts';
-import { loadKubeConfig, pausedAnnotation } from './kubernetes-scale.ts';
+import { callApiserver, connectToWorkload, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError, pausedResult } from './kubernetes-api.ts';
 import { formatQuantity, parseQuantity, recommend, type Recommendation, type ResourceKind } from './resource-recommender.ts';
 
 export const lastResourcesAnnotation = 'lagpilot.io/last-resources';
@@ -109,10 +108,10 @@ export class ResourcesActuator implements Actuator {
   constructor(config: ResourcesActuatorConfig, options: ResourcesActuatorOptions = {}) {
     this.config = config;
     this.dryRun = config.dryRun;
-    const kubeConfig = options.kubeConfig ?? loadKubeConfig(config.auth);
-    this.namespace = workloadNamespace(config.workload, kubeConfig);
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    const clients = connectToWorkload(config.auth, config.workload, options.kubeConfig);
+    this.namespace = clients.namespace;
+    this.apps = clients.apps;
+    this.core = clients.core;
     this.store = options.stateStore ?? new MemoryStateStore();
     this.holder = options.holder ?? `lagpilot-${randomUUID()}`;
     this.nowMillis = options.nowMillis ?? Date.now;
@@ -131,9 +130,8 @@ export class ResourcesActuator implements Actuator {
   async apply({ target, decision }: ActuationRequest): Promise<ActuationResult> {
     try {
       const workload = parseWorkload(await this.readObject(), this.workloadName());
-      if (workload.annotations[pausedAnnotation] === 'true') {
-        return { status: 'noop', code: 'Paused', detail: `${this.workloadName()} has ${pausedAnnotation}: "true"; left as it is` };
-      }
+      const paused = pausedResult(workload.annotations, this.workloadName());
+      if (paused !== undefined) return paused;
       const cooldown = await this.store.cooldown(this.cooldownKey(), 'resources');
       if (cooldown !== null) {
         return { status: 'noop', code: 'CoolingDown', detail: `${this.workloadName()}: resources changed recently; cooldown ends in ${Math.ceil(cooldown.remainingMillis / 1000)} s` };
