@@ -9,13 +9,11 @@ import { Redis } from 'ioredis';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import type { ActuationRequest, ActuationResult, Actuator, ActuatorState } from '../../src/actuators/actuator.ts';
-import type { Sample } from '../../src/collectors/collector.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import type { CollectionPlan, TargetCollection } from '../../src/engine/collection.ts';
+import { groupSamples, predictableEngineConfig, type GroupView } from '../../src/engine/reconciler-fixtures.ts';
 import { Reconciler, singleInstanceGate } from '../../src/engine/reconciler.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { defaultEngineConfig } from '../../src/policies/config.ts';
-import type { EngineConfig } from '../../src/policies/config.ts';
 import type { Decision } from '../../src/policies/types.ts';
 import { RedisStateStore } from '../../src/state/redis-store.ts';
 import { ensureService } from '../env/environment.ts';
@@ -51,44 +49,8 @@ class CountingActuator implements Actuator {
   }
 }
 
-interface World {
-  lagMessages: number;
-  lagSeconds: number;
-  produceRate: number;
-  consumeRate: number;
-  members: number;
-}
-
-const busy: World = { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100, members: 1 };
-const quiet: World = { lagMessages: 0, lagSeconds: 0, produceRate: 50, consumeRate: 50, members: 1 };
-
-function samplesOf(world: World, nowMs: number): Sample[] {
-  const sample = (name: string, value: number, labels: Record<string, string> = {}): Sample => ({ name, value, unit: 'count', labels, timestampMs: nowMs, source: 'test' });
-  return [
-    sample('consumergroup_lag_messages', world.lagMessages),
-    sample('consumergroup_lag_seconds', world.lagSeconds),
-    sample('consumergroup_members', world.members),
-    sample('topic_produce_rate', world.produceRate),
-    sample('consumergroup_consume_rate', world.consumeRate),
-    ...Array.from({ length: 12 }, (_, partition) => sample('partition_log_end_offset', 0, { topic: 't', partition: String(partition) })),
-  ];
-}
-
-/** 100 msg/s per replica; no scale-in within 60 s of a change; no stabilization to wait for. */
-function engineConfig(): EngineConfig {
-  const config = defaultEngineConfig();
-  config.lag.targetLagSeconds = 10;
-  config.throughput.capacityPerReplica = 100;
-  config.throughput.measureCapacity = false;
-  config.prediction.enabled = false;
-  config.safety.maxReplicas = 12;
-  config.safety.scaleDownStabilizationSeconds = 0;
-  config.safety.scaleDownCooldownAfterScaleUpSeconds = 60;
-  config.safety.scaleDownCooldownAfterScaleDownSeconds = 60;
-  config.safety.rebalancePauseSeconds = 0;
-  config.safety.rebalanceCostFactor = 0;
-  return config;
-}
+const busy: GroupView = { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100, members: 1 };
+const quiet: GroupView = { lagMessages: 0, lagSeconds: 0, produceRate: 50, consumeRate: 50, members: 1 };
 
 /** The daemon's client settings (src/daemon.ts connectRedis): fail at once while disconnected, reconnect with backoff. */
 function daemonLikeClient(url: string): Redis {
@@ -115,7 +77,7 @@ async function connected(client: Redis, url: string, withinMillis = 20_000): Pro
 
 /** What a test changes between ticks: the load the fake collector shows, and a hook inside it. */
 interface Scene {
-  world: World;
+  world: GroupView;
   /** Runs inside the next collection, before it returns. */
   beforeCollect: (() => Promise<void>) | undefined;
 }
@@ -140,10 +102,10 @@ function loop(client: Redis, target: string): Loop {
     const hook = scene.beforeCollect;
     scene.beforeCollect = undefined;
     await hook?.();
-    return { target: plan.target, samples: samplesOf(scene.world, clock.now()), errors: [], partial: false, collectedAtMs: clock.now(), durationSeconds: 0 };
+    return { target: plan.target, samples: groupSamples(scene.world, clock.now()), errors: [], partial: false, collectedAtMs: clock.now(), durationSeconds: 0 };
   };
   const reconciler = new Reconciler({
-    targets: [{ name: target, engine: engineConfig(), plan: { target, readers: [], derivations: [] }, actuator, evaluationTimeoutMillis: 5_000 }],
+    targets: [{ name: target, engine: predictableEngineConfig(), plan: { target, readers: [], derivations: [] }, actuator, evaluationTimeoutMillis: 5_000 }],
     collect,
     store,
     leader: singleInstanceGate('replica-a'),
