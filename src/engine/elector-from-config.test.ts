@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { leaderElectionSchema } from '../config/schema/leader-election.ts';
-import type { Logger } from '../logging/logger.ts';
+import { silentLogger } from '../logging/logger.ts';
 import { ManualClock } from './clock.ts';
 import { electorFromConfig, registerLeadershipMetrics } from './elector-from-config.ts';
 import { SoleReplicaElector } from './leader-election.ts';
 import { LeaseElector } from './lease-elector.ts';
 
-const silentLogger: Logger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, child: () => silentLogger };
 
 function kubeconfigFile(directory: string): string {
   const path = join(directory, 'kubeconfig');

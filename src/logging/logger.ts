@@ -16,6 +16,15 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
+/** A logger that drops every line: for code paths whose logs nobody reads (tests, tools). */
+export const silentLogger: Logger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  child: () => silentLogger,
+};
+
 export interface LoggerOptions {
   level: LogLevel;
   /** Where the lines go; standard output unless a test captures them. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { request as httpRequest } from 'node:http';
-import type { Logger } from '../logging/logger.ts';
+import { silentLogger } from '../logging/logger.ts';
 import { reason, type Decision } from '../policies/types.ts';
 import { MemoryStateStore } from '../state/memory-store.ts';
 import { AlertmanagerWebhook } from './alertmanager-webhook.ts';
@@ -8,7 +8,6 @@ import { startHttpServer, type RunningHttpServer } from './http-server.ts';
 import { createMetricsRegistry } from './metrics.ts';
 import { ReadinessChecks } from './readiness.ts';
 
-const silentLogger: Logger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, child: () => silentLogger };
 
 function decision(time: number, current: number, desired: number): Decision {
   return {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Logger } from '../logging/logger.ts';
+import { silentLogger } from '../logging/logger.ts';
 import { MemoryStateStore } from '../state/memory-store.ts';
 import { AlertmanagerWebhook } from './alertmanager-webhook.ts';
 import { startHttpServer, type RunningHttpServer } from './http-server.ts';
@@ -8,7 +8,6 @@ import { ReadinessChecks } from './readiness.ts';
 import type { StatusSource } from './status-api.ts';
 import { StatusHistory } from './status-history.ts';
 
-const silentLogger: Logger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, child: () => silentLogger };
 
 async function startServer(status: StatusSource | undefined): Promise<RunningHttpServer> {
   const registry = createMetricsRegistry('9.9.9');
