@@ -22,11 +22,11 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, loadavg } from 'node:os';
 import type { ActuationRequest, ActuationResult, Actuator, ActuatorState } from '../src/actuators/actuator.ts';
-import type { Sample } from '../src/collectors/collector.ts';
 import { alertsSchema } from '../src/config/schema/alerts.ts';
 import { systemClock } from '../src/engine/clock.ts';
 import type { CollectionPlan, TargetCollection } from '../src/engine/collection.ts';
 import { MinimumHolds } from '../src/engine/minimum-holds.ts';
+import { groupSamples } from '../src/engine/reconciler-fixtures.ts';
 import { Reconciler, singleInstanceGate, type ReconciledTarget } from '../src/engine/reconciler.ts';
 import { createLogger } from '../src/logging/logger.ts';
 import { defaultEngineConfig } from '../src/policies/config.ts';
@@ -103,12 +103,7 @@ class TimingActuator implements Actuator {
 
 function quietCollection(plan: CollectionPlan, members: number): TargetCollection {
   const now = Date.now();
-  const sample = (name: string, value: number, labels: Record<string, string> = {}): Sample => ({ name, value, unit: 'count', labels, timestampMs: now, source: 'bench' });
-  const samples = [
-    sample('consumergroup_lag_messages', 0), sample('consumergroup_lag_seconds', 0), sample('consumergroup_members', members),
-    sample('topic_produce_rate', 10), sample('consumergroup_consume_rate', 10),
-    ...Array.from({ length: 12 }, (_, partition) => sample('partition_log_end_offset', 0, { topic: 't', partition: String(partition) })),
-  ];
+  const samples = groupSamples({ lagMessages: 0, lagSeconds: 0, produceRate: 10, consumeRate: 10, members }, now, 'bench');
   return { target: plan.target, samples, errors: [], partial: false, collectedAtMs: now, durationSeconds: 0 };
 }
 
