@@ -16,6 +16,7 @@ class FakeCluster {
   readonly submitted: ReassignmentRequest[][] = [];
   readonly configChanges: ConfigChange[][] = [];
   readonly elections: number[] = [];
+  readonly describedTopics: string[][] = [];
 
   admin(): KafkaAdminPort {
     const check = () => {
@@ -28,14 +29,16 @@ class FakeCluster {
       },
       describeCluster: () => Promise.resolve({ clusterId: 'c', controllerId: 1, brokers: this.brokers.map((nodeId) => ({ nodeId, host: '127.0.0.1', port: 9000 + nodeId, rack: null })) }),
       listTopics: () => Promise.resolve([...this.topics.keys()]),
-      describeTopics: (names) =>
-        Promise.resolve(
+      describeTopics: (names) => {
+        this.describedTopics.push([...names]);
+        return Promise.resolve(
           names.map((name): TopicDescription => ({
             name,
             topicId: name,
             partitions: (this.topics.get(name) ?? []).map((replicas, partition) => ({ partition, leader: replicas[0] ?? -1, replicas, isr: replicas })),
           })),
-        ),
+        );
+      },
       describeConfigs: (resources) =>
         Promise.resolve(resources.map((resource) => ({ ...resource, entries: new Map([['min.insync.replicas', { name: 'min.insync.replicas', value: '2', readOnly: false, isDefault: false, isSensitive: false }]]) }))),
       describeLogDirs: () => Promise.resolve([]),
@@ -121,6 +124,18 @@ describe('brokers actuator', () => {
     const again = await brokers.apply({ target, decision: decision(3, 4) });
     expect(again.status, again.detail).to.equal('noop');
     expect(again.code).to.equal('AlreadyAtDesired');
+  });
+
+  it('reads the partitions once per batch: the up-front ISR check stands for the first batch', async () => {
+    const cluster = new FakeCluster();
+    cluster.topics.set('orders', sixPartitionsOnThree());
+    const { actuator: brokers } = actuator(cluster, { maxConcurrentMoves: 2 });
+    const result = await brokers.apply({ target, decision: decision(3, 4) });
+    expect(result.status, result.detail).to.equal('applied');
+    const batches = cluster.submitted.length;
+    expect(batches).to.be.greaterThan(1);
+    // The assignments, the up-front check, then one check before each batch after the first.
+    expect(cluster.describedTopics).to.deep.equal(Array.from({ length: 1 + batches }, () => ['orders']));
   });
 
   it('dry run: returns the plan and changes nothing', async () => {
