@@ -14,7 +14,8 @@ import { ensureService } from '../env/environment.ts';
 import { removeAlertRoute, routeAlertsToWebhook, routeLabel, type AlertmanagerDetails } from '../env/services/alertmanager.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import { removeRuleFile, setScrapeTargets, writeRuleFile, type PrometheusDetails } from '../env/services/prometheus.ts';
-import { labelledSampleValue } from './daemon-process.ts';
+import { labelledSampleValue, scrapeMetrics } from './daemon-process.ts';
+import { readJournal } from './journal-helpers.ts';
 import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
@@ -57,14 +58,12 @@ describe('Prometheus rule → Alertmanager → lagpilot webhook with a bearer to
 
   async function metrics(): Promise<string> {
     if (daemon === undefined) throw new Error('the daemon did not start');
-    return (await fetch(`http://127.0.0.1:${daemon.port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    return scrapeMetrics(`http://127.0.0.1:${String(daemon.port)}`);
   }
 
   async function newestDecision(): Promise<Decision> {
     if (daemon === undefined) throw new Error('the daemon did not start');
-    const reply = await fetch(`http://127.0.0.1:${daemon.port}/api/decisions?target=${targetName}&limit=1`, { signal: AbortSignal.timeout(5_000) });
-    const body = (await reply.json()) as { decisions: Decision[] };
-    const [decision] = body.decisions;
+    const [decision] = await readJournal(`http://127.0.0.1:${String(daemon.port)}`, targetName, 1);
     if (decision === undefined) throw new Error(`no decision journaled for ${targetName}`);
     return decision;
   }

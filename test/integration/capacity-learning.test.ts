@@ -10,7 +10,7 @@ import { startDaemon, type RunningDaemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
-import { labelledSampleValue } from './daemon-process.ts';
+import { labelledSampleValue, scrapeMetrics } from './daemon-process.ts';
 import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
@@ -98,8 +98,7 @@ targets:
     let learnedFor = 0;
     // Several saturated windows, so that what is learned is an average, not one lucky window.
     while (Date.now() < giveUpAt) {
-      const response = await fetch(`http://127.0.0.1:${daemon.port}/metrics`, { signal: AbortSignal.timeout(5_000) });
-      text = await response.text();
+      text = await scrapeMetrics(`http://127.0.0.1:${String(daemon.port)}`);
       if (labelledSampleValue(text, 'lagpilot_consumer_capacity_messages_per_second', { target: 'slow', origin: 'measured' }) !== undefined) learnedFor += 1;
       if (learnedFor >= 10) break;
       await sleep(1000);

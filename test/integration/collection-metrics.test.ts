@@ -11,7 +11,7 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { PrometheusDetails } from '../env/services/prometheus.ts';
-import { labelledSampleValue } from './daemon-process.ts';
+import { labelledSampleValue, scrapeMetrics } from './daemon-process.ts';
 import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
@@ -56,8 +56,7 @@ describe('daemon collection and /metrics export', function () {
     const giveUpAt = Date.now() + timeoutMs;
     let text = '';
     while (Date.now() < giveUpAt) {
-      const response = await fetch(`http://127.0.0.1:${daemon.port}/metrics`, { signal: AbortSignal.timeout(5_000) });
-      text = await response.text();
+      text = await scrapeMetrics(`http://127.0.0.1:${String(daemon.port)}`);
       if (done(text)) return text;
       await sleep(250);
     }

@@ -72,6 +72,13 @@ function describeOutput(logLines: DaemonLogLine[], stderr: string): string {
   return `--- stdout (last lines) ---\n${stdoutTail || '(empty)'}\n--- stderr (last lines) ---\n${stderrTail || '(empty)'}`;
 }
 
+/** The text of GET /metrics from a daemon at `baseUrl` (http://HOST:PORT); throws on a non-2xx answer. */
+export async function scrapeMetrics(baseUrl: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`GET ${baseUrl}/metrics answered ${String(response.status)}: ${await response.text()}`);
+  return response.text();
+}
+
 /** Value of one sample of a Prometheus text exposition, e.g. sampleValue(text, 'x_total'). */
 export function sampleValue(metricsText: string, nameWithLabels: string): number | undefined {
   for (const line of metricsText.split('\n')) {
