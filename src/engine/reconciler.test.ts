@@ -6,7 +6,8 @@ import { createLogger } from '../logging/logger.ts';
 import { MemoryStateStore } from '../state/memory-store.ts';
 import type { CollectionPlan, TargetCollection } from './collection.ts';
 import { ManualClock } from './clock.ts';
-import { groupSamples, predictableEngineConfig, type GroupView } from './reconciler-fixtures.ts';
+import { MinimumHolds } from './minimum-holds.ts';
+import { groupCollection, predictableEngineConfig, type GroupView } from './reconciler-fixtures.ts';
 import { Reconciler, singleInstanceGate, type LeaderGate, type ReconciledTarget } from './reconciler.ts';
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => { done(); } });
@@ -55,7 +56,7 @@ interface Harness {
   collections: string[];
 }
 
-function harness(names: string[], leader: LeaderGate = singleInstanceGate('replica-a'), collectDelay?: () => Promise<void>): Harness {
+function harness(names: string[], leader: LeaderGate = singleInstanceGate('replica-a'), collectDelay?: () => Promise<void>, minimumHolds?: MinimumHolds): Harness {
   const clock = new ManualClock(1_700_000_000_000);
   const store = new MemoryStateStore({ nowMillis: () => clock.now() });
   const registry = new Registry();
@@ -73,9 +74,9 @@ function harness(names: string[], leader: LeaderGate = singleInstanceGate('repli
     await collectDelay?.();
     const world = worlds.get(plan.target);
     if (world === undefined) throw new Error(`no world for ${plan.target}`);
-    return { target: plan.target, samples: groupSamples(world, clock.now()), errors: [], partial: false, collectedAtMs: clock.now(), durationSeconds: 0 };
+    return groupCollection(plan.target, world, clock.now());
   };
-  const reconciler = new Reconciler({ targets, collect, store, leader, clock, logger: createLogger({ level: 'error', stream: discard }), registry });
+  const reconciler = new Reconciler({ targets, collect, store, leader, clock, logger: createLogger({ level: 'error', stream: discard }), registry, ...(minimumHolds === undefined ? {} : { minimumHolds }) });
   return { reconciler, clock, store, registry, worlds, actuators, collections };
 }
 
@@ -96,6 +97,19 @@ function actuator(h: Harness, name: string): CountingActuator {
   const found = h.actuators.get(name);
   if (found === undefined) throw new Error(`no actuator ${name}`);
   return found;
+}
+
+/** Ticks `name` and aborts it after `afterMillis`, as the scheduler's time limit does; returns what the tick rejected with. */
+async function tickAbortedAfter(h: Harness, name: string, afterMillis: number): Promise<unknown> {
+  const limit = new AbortController();
+  const tick = h.reconciler.tick(name, limit.signal);
+  setTimeout(() => { limit.abort(new Error(`tick of ${name} exceeded its timeout of ${afterMillis} ms`)); }, afterMillis);
+  try {
+    await tick;
+  } catch (error) {
+    return error;
+  }
+  return undefined;
 }
 
 describe('Reconciler', () => {
@@ -254,16 +268,22 @@ describe('Reconciler', () => {
   it('ends an evaluation whose state store does not answer at its time limit, counting the store failure', async () => {
     const h = harness(['orders']);
     h.store.recentDecisions = () => new Promise(() => undefined);
-    const limit = new AbortController();
-    const tick = h.reconciler.tick('orders', limit.signal);
-    setTimeout(() => { limit.abort(new Error('tick of orders exceeded its timeout of 50 ms')); }, 50);
-    let caught: unknown;
-    try {
-      await tick;
-    } catch (error) {
-      caught = error;
-    }
+    const caught = await tickAbortedAfter(h, 'orders', 50);
     expect(String(caught)).to.contain("orders: the state store could not be read, so nothing was decided or applied (cooldowns and recent recommendations unknown): the state store did not answer within the evaluation's time limit (tick of orders exceeded its timeout of 50 ms)");
+    expect(await metric(h.registry, 'lagpilot_state_store_failures_total', { target: 'orders' })).to.equal(1);
+  });
+
+  it('ends an evaluation whose alert holds do not answer at its time limit, deciding and applying nothing', async () => {
+    const silentHolds = new MinimumHolds({
+      now: () => 0,
+      store: { put: () => Promise.resolve(), remove: () => Promise.resolve(undefined), inForce: () => new Promise(() => undefined) },
+    });
+    const h = harness(['orders'], singleInstanceGate('replica-a'), undefined, silentHolds);
+    world(h, 'orders').lagMessages = 50_000;
+    const caught = await tickAbortedAfter(h, 'orders', 50);
+    expect(String(caught)).to.contain("orders: the alert holds could not be read, so nothing was decided or applied (a minimum raised by an alert unknown): the state store did not answer within the evaluation's time limit (tick of orders exceeded its timeout of 50 ms)");
+    expect(actuator(h, 'orders').applied).to.deep.equal([]);
+    expect(await h.store.recentDecisions('orders', 10)).to.deep.equal([]);
     expect(await metric(h.registry, 'lagpilot_state_store_failures_total', { target: 'orders' })).to.equal(1);
   });
 

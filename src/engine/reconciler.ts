@@ -20,7 +20,7 @@ import { errorMessage, type Logger } from '../logging/logger.ts';
 import type { CollectionPlan, LastCollections, TargetCollection } from './collection.ts';
 import type { Clock } from './clock.ts';
 import { emptySignalMemory, signalsFromCollection, type SignalMemory } from './signals.ts';
-import { withHeldMinimum, type MinimumHolds } from './minimum-holds.ts';
+import { withHeldMinimum, type HeldMinimum, type MinimumHolds } from './minimum-holds.ts';
 
 export interface ReconciledTarget {
   name: string;
@@ -140,7 +140,7 @@ export class Reconciler {
     this.#current = new Gauge({ name: 'lagpilot_current_replicas', help: 'Replicas in force as the actuator last read them.', labelNames: ['target'], registers });
     this.#loopDuration = new Histogram({ name: 'lagpilot_loop_duration_seconds', help: 'Time of one evaluation of a target, from reading the actuator to the journal.', labelNames: ['target'], buckets: loopBuckets, registers });
     this.#journalFailures = new Counter({ name: 'lagpilot_journal_failures_total', help: 'Decisions the journal could not record when made (an applied change is journaled later, before the next decision).', labelNames: ['target'], registers });
-    this.#stateStoreFailures = new Counter({ name: 'lagpilot_state_store_failures_total', help: 'Evaluations that decided nothing because the state store (cooldowns, recommendations, journal) could not be read or caught up.', labelNames: ['target'], registers });
+    this.#stateStoreFailures = new Counter({ name: 'lagpilot_state_store_failures_total', help: 'Evaluations that decided nothing because the state store (cooldowns, recommendations, journal, alert holds) could not be read or caught up.', labelNames: ['target'], registers });
     for (const { name } of options.targets) {
       this.#journalFailures.inc({ target: name }, 0);
       this.#stateStoreFailures.inc({ target: name }, 0);
@@ -241,12 +241,21 @@ export class Reconciler {
       const measuredEngine = derived.capacityPerReplica === undefined
         ? target.engine
         : { ...target.engine, throughput: { ...target.engine.throughput, capacityPerReplica: derived.capacityPerReplica } };
-      const held = await this.#options.minimumHolds?.heldMinimum(target.name, clock.now());
-      const raised = held === undefined ? undefined : withHeldMinimum(measuredEngine, held);
-      const engine = raised?.engine ?? measuredEngine;
       // Past its time limit the evaluation still decides (its decision is counted and logged,
       // not applied), so the store gets one more time limit of its own.
       const storeSignal = signal.aborted ? AbortSignal.timeout(target.evaluationTimeoutMillis) : signal;
+      const { minimumHolds } = this.#options;
+      let held: HeldMinimum | undefined;
+      try {
+        // The holds live in the same Redis as the journal: a frozen one must not hold the
+        // evaluation past its time limit here either.
+        held = minimumHolds === undefined ? undefined : await untilAborted(storeSignal, () => minimumHolds.heldMinimum(target.name, clock.now()));
+      } catch (error) {
+        this.#stateStoreFailures.inc({ target: target.name });
+        return failed(logger, `${target.name}: the alert holds could not be read, so nothing was decided or applied (a minimum raised by an alert unknown): ${errorMessage(error)}`);
+      }
+      const raised = held === undefined ? undefined : withHeldMinimum(measuredEngine, held);
+      const engine = raised?.engine ?? measuredEngine;
       let stored: ScalingHistory;
       try {
         await untilAborted(storeSignal, () => this.#catchUpJournal(slot, store));
