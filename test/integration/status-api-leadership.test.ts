@@ -3,12 +3,12 @@
 // leader's journaled decisions, and marks its own scaling decisions as not applied.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { HistoryAnswer, StatusAnswer } from '../../src/server/status-api.ts';
 import { ensureService } from '../env/environment.ts';
 import type { RedisDetails } from '../env/services/redis.ts';
 import { startDaemon, type DaemonProcess } from './daemon-process.ts';
+import { pollUntil } from './journal-helpers.ts';
 
 describe('status API of a leader and a follower (real daemons, shared Redis)', function () {
   const keyPrefix = `lagpilot-status-leadership-${randomUUID().slice(0, 8)}:`;
@@ -52,13 +52,8 @@ describe('status API of a leader and a follower (real daemons, shared Redis)', f
   }
 
   async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 40_000): Promise<T> {
-    const giveUpAt = Date.now() + timeoutMs;
-    let value = await read();
-    while (!done(value)) {
-      if (Date.now() > giveUpAt) throw new Error(`${what} not seen within ${String(timeoutMs)} ms; last: ${JSON.stringify(value)}`);
-      await sleep(250);
-      value = await read();
-    }
+    const { value, accepted } = await pollUntil(read, done, timeoutMs);
+    if (!accepted) throw new Error(`${what} not seen within ${String(timeoutMs)} ms; last: ${JSON.stringify(value)}`);
     return value;
   }
 
