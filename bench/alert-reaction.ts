@@ -26,7 +26,7 @@ import { alertsSchema } from '../src/config/schema/alerts.ts';
 import { systemClock } from '../src/engine/clock.ts';
 import type { CollectionPlan, TargetCollection } from '../src/engine/collection.ts';
 import { MinimumHolds } from '../src/engine/minimum-holds.ts';
-import { groupSamples } from '../src/engine/reconciler-fixtures.ts';
+import { groupCollection } from '../src/engine/reconciler-fixtures.ts';
 import { Reconciler, singleInstanceGate, type ReconciledTarget } from '../src/engine/reconciler.ts';
 import { createLogger } from '../src/logging/logger.ts';
 import { defaultEngineConfig } from '../src/policies/config.ts';
@@ -102,9 +102,7 @@ class TimingActuator implements Actuator {
 }
 
 function quietCollection(plan: CollectionPlan, members: number): TargetCollection {
-  const now = Date.now();
-  const samples = groupSamples({ lagMessages: 0, lagSeconds: 0, produceRate: 10, consumeRate: 10, members }, now, 'bench');
-  return { target: plan.target, samples, errors: [], partial: false, collectedAtMs: now, durationSeconds: 0 };
+  return groupCollection(plan.target, { lagMessages: 0, lagSeconds: 0, produceRate: 10, consumeRate: 10, members }, Date.now(), 'bench');
 }
 
 async function startServer(targetCount: number) {

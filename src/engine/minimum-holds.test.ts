@@ -7,7 +7,7 @@ import { MemoryStateStore } from '../state/memory-store.ts';
 import type { CollectionPlan, TargetCollection } from './collection.ts';
 import { ManualClock } from './clock.ts';
 import { MemoryHoldStore, MinimumHolds, type HoldStore } from './minimum-holds.ts';
-import { groupSamples, predictableEngineConfig, type GroupView } from './reconciler-fixtures.ts';
+import { groupCollection, predictableEngineConfig, type GroupView } from './reconciler-fixtures.ts';
 import { Reconciler, singleInstanceGate } from './reconciler.ts';
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => { done(); } });
@@ -44,7 +44,7 @@ function setUp(maxReplicas = 8) {
   const actuator = new RecordingActuator();
   const engine = predictableEngineConfig({ minReplicas: 2, maxReplicas, scaleDownCooldownSeconds: 0 });
   const collect = (plan: CollectionPlan): Promise<TargetCollection> =>
-    Promise.resolve({ target: plan.target, samples: groupSamples(quietGroup(actuator.replicas), clock.now()), errors: [], partial: false, collectedAtMs: clock.now(), durationSeconds: 0 });
+    Promise.resolve(groupCollection(plan.target, quietGroup(actuator.replicas), clock.now()));
   const reconciler = new Reconciler({
     targets: [{ name: 'orders', engine, plan: { target: 'orders', readers: [], derivations: [] }, actuator, evaluationTimeoutMillis: 5_000 }],
     collect,

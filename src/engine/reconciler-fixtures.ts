@@ -4,6 +4,7 @@
 import type { Sample } from '../collectors/collector.ts';
 import { defaultEngineConfig } from '../policies/config.ts';
 import type { EngineConfig } from '../policies/config.ts';
+import type { TargetCollection } from './collection.ts';
 
 /** What Kafka shows for one consumer group at one moment. */
 export interface GroupView {
@@ -29,6 +30,11 @@ export function groupSamples(view: GroupView, nowMs: number, source = 'test'): S
     sample('consumergroup_consume_rate', view.consumeRate),
     ...Array.from({ length: view.partitions ?? 12 }, (_, partition) => sample('partition_log_end_offset', 0, { topic: 't', partition: String(partition) })),
   ];
+}
+
+/** A collection of `target` that read every sample of `view` and hit no errors. */
+export function groupCollection(target: string, view: GroupView, nowMs: number, source = 'test'): TargetCollection {
+  return { target, samples: groupSamples(view, nowMs, source), errors: [], partial: false, collectedAtMs: nowMs, durationSeconds: 0 };
 }
 
 export interface PredictableEngineOptions {

@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import type { ActuationRequest, ActuationResult, Actuator, ActuatorState } from '../../src/actuators/actuator.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import type { CollectionPlan, TargetCollection } from '../../src/engine/collection.ts';
-import { groupSamples, predictableEngineConfig, type GroupView } from '../../src/engine/reconciler-fixtures.ts';
+import { groupCollection, predictableEngineConfig, type GroupView } from '../../src/engine/reconciler-fixtures.ts';
 import { Reconciler, singleInstanceGate } from '../../src/engine/reconciler.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { Decision } from '../../src/policies/types.ts';
@@ -102,7 +102,7 @@ function loop(client: Redis, target: string): Loop {
     const hook = scene.beforeCollect;
     scene.beforeCollect = undefined;
     await hook?.();
-    return { target: plan.target, samples: groupSamples(scene.world, clock.now()), errors: [], partial: false, collectedAtMs: clock.now(), durationSeconds: 0 };
+    return groupCollection(plan.target, scene.world, clock.now());
   };
   const reconciler = new Reconciler({
     targets: [{ name: target, engine: predictableEngineConfig(), plan: { target, readers: [], derivations: [] }, actuator, evaluationTimeoutMillis: 5_000 }],
