@@ -3,7 +3,6 @@
 // be what Kafka holds, and a broken query must show up as an error metric without stopping the rest.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs from 'kafkajs';
 import { parseConfigText } from '../../src/config/loader.ts';
 import { startDaemon, type RunningDaemon } from '../../src/daemon.ts';
@@ -12,6 +11,7 @@ import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { PrometheusDetails } from '../env/services/prometheus.ts';
 import { labelledSampleValue, scrapeMetrics } from './daemon-process.ts';
+import { pollUntil } from './journal-helpers.ts';
 import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
@@ -53,13 +53,9 @@ describe('daemon collection and /metrics export', function () {
 
   async function scrapeUntil(what: string, done: (text: string) => boolean, timeoutMs = 30_000): Promise<string> {
     if (daemon === undefined) throw new Error('the daemon did not start');
-    const giveUpAt = Date.now() + timeoutMs;
-    let text = '';
-    while (Date.now() < giveUpAt) {
-      text = await scrapeMetrics(`http://127.0.0.1:${String(daemon.port)}`);
-      if (done(text)) return text;
-      await sleep(250);
-    }
+    const baseUrl = `http://127.0.0.1:${String(daemon.port)}`;
+    const { value: text, accepted } = await pollUntil(() => scrapeMetrics(baseUrl), done, timeoutMs);
+    if (accepted) return text;
     const ours = text.split('\n').filter((line) => line.startsWith('lagpilot_') && !line.startsWith('lagpilot_collector_duration_seconds_bucket'));
     throw new Error(`${what} not on /metrics within ${timeoutMs} ms; lagpilot series:\n${ours.join('\n')}`);
   }
