@@ -135,6 +135,24 @@ describe('group monitor', () => {
     expect(await metricValues(registry, 'lagpilot_consumergroup_lag_messages')).to.have.length(1);
   });
 
+  it('runs the sweeps of one entry one after the other, however many are asked for at once', async () => {
+    const { cluster, monitor } = setUp([entry()]);
+    cluster.committed.set('app-a', 10);
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const sweep = cluster.sweep.bind(cluster);
+    cluster.sweep = async (...args: Parameters<FakeCluster['sweep']>): Promise<SweepReport> => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      inFlight -= 1;
+      return sweep(...args);
+    };
+    const outcomes = await Promise.all([monitor.sweepNow('all'), monitor.sweepNow('all'), monitor.sweepNow('all')]);
+    expect(outcomes.map((outcome) => [outcome.groups, outcome.failure])).to.deep.equal([[1, undefined], [1, undefined], [1, undefined]]);
+    expect(mostInFlight).to.equal(1);
+  });
+
   it('names the entries it has when asked for another', async () => {
     const { monitor } = setUp([entry()]);
     let message = '';

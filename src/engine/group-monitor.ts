@@ -207,15 +207,16 @@ export class GroupMonitor {
     return [...(this.#entry(entryName).groups.keys())].sort();
   }
 
-  /** One sweep of the entry, now. Never rejects. */
+  /** One sweep of the entry, now or right after the sweeps asked for before it. Never rejects. */
   async sweepNow(entryName: string): Promise<EntrySweepOutcome> {
     const state = this.#entry(entryName);
-    await state.running;
     let outcome: EntrySweepOutcome | undefined;
-    const running = this.#sweep(state).then((result) => { outcome = result; });
+    // Chained onto the sweep before (rather than awaiting it, then starting) so that two callers
+    // waiting on the same sweep do not both start one at once.
+    const running = (state.running ?? Promise.resolve()).then(() => this.#sweep(state)).then((result) => { outcome = result; });
     state.running = running;
     await running;
-    state.running = undefined;
+    if (state.running === running) state.running = undefined;
     return outcome ?? { groups: 0, partialGroups: 0, failure: 'the sweep ended without an outcome', durationMs: 0 };
   }
 
