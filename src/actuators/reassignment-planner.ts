@@ -297,17 +297,3 @@ export function batchMoves(moves: PartitionMove[], maxConcurrentMoves: number): 
   for (let start = 0; start < moves.length; start += maxConcurrentMoves) batches.push(moves.slice(start, start + maxConcurrentMoves));
   return batches;
 }
-
-/** Replica counts and preferred-leader counts per broker, for reports and tests. */
-export function brokerLoads(assignments: PartitionAssignment[]): Map<number, { replicas: number; leaders: number }> {
-  const loads = new Map<number, { replicas: number; leaders: number }>();
-  for (const { replicas } of assignments) {
-    replicas.forEach((nodeId, index) => {
-      const load = loads.get(nodeId) ?? { replicas: 0, leaders: 0 };
-      load.replicas++;
-      if (index === 0) load.leaders++;
-      loads.set(nodeId, load);
-    });
-  }
-  return loads;
-}
