@@ -232,11 +232,11 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
   }
 
   /**
-   * Metadata of the named topics, sent directly rather than through the client's metadata cache,
-   * which refuses the whole answer when any partition reports LEADER_NOT_AVAILABLE: a leaderless
-   * partition is what callers must see (leader -1), e.g. while a broker is down.
+   * Metadata of the named topics, or of every topic when `topics` is null, sent directly rather
+   * than through the client's metadata cache, which refuses the whole answer when any partition
+   * reports LEADER_NOT_AVAILABLE: a leaderless partition is what callers must see (leader -1),
+   * e.g. while a broker is down.
    */
-  /** Metadata of the named topics, or of every topic when `topics` is null. */
   async #topicMetadata(topics: string[] | null): Promise<metadataV12.MetadataResponse> {
     // The brokers of the last answer first (they were alive), then the bootstrap addresses.
     const connection = await this.#admin.connections.getFirstAvailable([...this.#answeringBrokers, ...this.#bootstrapBrokers]);
@@ -253,8 +253,9 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
     return this.#admin.connections.get(broker);
   }
 
-  async #anyBrokerConnection(): Promise<Connection> {
-    const metadata = await this.#metadata([]);
+  /** A connection to some broker of `known` metadata, or of freshly read metadata when none is given. */
+  async #anyBrokerConnection(known?: ClusterMetadata): Promise<Connection> {
+    const metadata = known ?? (await this.#metadata([]));
     const broker = metadata.brokers.values().next().value;
     if (broker === undefined) throw new KafkaAdminError('BROKER_UNREACHABLE', 'connect', 'the cluster reported no brokers');
     return this.#connectionTo(broker);
@@ -717,7 +718,7 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
         await send(await this.#connectionTo(broker), [resourceOf(change)]);
       }
       const topicChanges = changes.filter((c) => c.kind === 'topic');
-      if (topicChanges.length > 0) await send(await this.#anyBrokerConnection(), topicChanges.map(resourceOf));
+      if (topicChanges.length > 0) await send(await this.#anyBrokerConnection(metadata), topicChanges.map(resourceOf));
     });
   }
 
