@@ -199,11 +199,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<DaemonPr
         await sleep(100);
       }
     },
-    async metrics() {
-      const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
-      if (!response.ok) throw new Error(`GET ${url}/metrics answered ${response.status}`);
-      return response.text();
-    },
+    metrics: () => scrapeMetrics(url),
     stop,
   };
 }

@@ -23,7 +23,9 @@ import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { RedisDetails } from '../env/services/redis.ts';
 import { describeConsumerGroupOffsets } from './kafka-tools.ts';
+import { sampleValue, scrapeMetrics } from './daemon-process.ts';
 import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
+import { readJournal } from './journal-helpers.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -123,16 +125,12 @@ describe('end to end: consumer workers scaled on real Kafka lag', function () {
 
   async function journal(): Promise<Decision[]> {
     if (daemon === undefined) throw new Error('the daemon did not start');
-    const response = await fetch(`http://127.0.0.1:${daemon.port}/api/decisions?target=consumers&limit=1000`, { signal: AbortSignal.timeout(5_000) });
-    const body = (await response.json()) as { decisions: Decision[] };
-    return body.decisions.reverse();
+    return readJournal(`http://127.0.0.1:${String(daemon.port)}`, 'consumers');
   }
 
   async function metric(series: string): Promise<number | undefined> {
     if (daemon === undefined) throw new Error('the daemon did not start');
-    const text = await (await fetch(`http://127.0.0.1:${daemon.port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-    const line = text.split('\n').find((entry) => entry.startsWith(`${series} `));
-    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    return sampleValue(await scrapeMetrics(`http://127.0.0.1:${String(daemon.port)}`), series);
   }
 
   async function currentReplicas(): Promise<number | undefined> {
