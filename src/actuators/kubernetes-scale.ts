@@ -20,8 +20,6 @@ import { describeError, reasonCodes } from './actuator.ts';
 import type { ActuationRequest, ActuationResult, ActuationTarget, Actuator, ActuatorState } from './actuator.ts';
 import { callApiserver, connectToWorkload, createWorkloadEvent, dryRunParameter, isRecord, KubernetesCallError, pausedResult } from './kubernetes-api.ts';
 
-// Kept importable from here, where they were first defined.
-export { loadKubeConfig, pausedAnnotation } from './kubernetes-api.ts';
 export const lastDecisionAnnotation = 'lagpilot.io/last-decision';
 const mergePatchType = 'application/merge-patch+json';
 

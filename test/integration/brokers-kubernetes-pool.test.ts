@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { BrokersActuator } from '../../src/actuators/brokers.ts';
-import { pausedAnnotation } from '../../src/actuators/kubernetes-scale.ts';
+import { pausedAnnotation } from '../../src/actuators/kubernetes-api.ts';
 import { brokersActuatorSchema } from '../../src/config/schema/actuators.ts';
 import { PlatformaticKafkaAdmin } from '../../src/kafka/platformatic-admin.ts';
 import { ensureService } from '../env/environment.ts';

@@ -19,7 +19,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubernetesScaleActuator, lastDecisionAnnotation, pausedAnnotation } from '../../src/actuators/kubernetes-scale.ts';
+import { pausedAnnotation } from '../../src/actuators/kubernetes-api.ts';
+import { KubernetesScaleActuator, lastDecisionAnnotation } from '../../src/actuators/kubernetes-scale.ts';
 import type { KubernetesScaleActuatorConfig } from '../../src/config/schema/actuators.ts';
 import { kubernetesScaleActuatorSchema } from '../../src/config/schema/actuators.ts';
 import type { Decision } from '../../src/policies/types.ts';

@@ -10,7 +10,7 @@ import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kuber
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pausedAnnotation } from '../../src/actuators/kubernetes-scale.ts';
+import { pausedAnnotation } from '../../src/actuators/kubernetes-api.ts';
 import { lastResourcesAnnotation, renderUsageQuery, ResourcesActuator } from '../../src/actuators/resources.ts';
 import type { ResourcesActuatorConfig } from '../../src/config/schema/actuators.ts';
 import { resourcesActuatorSchema } from '../../src/config/schema/actuators.ts';
