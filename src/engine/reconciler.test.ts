@@ -242,6 +242,25 @@ describe('Reconciler', () => {
     expect(await metric(h.registry, 'lagpilot_journal_failures_total', { target: 'orders' })).to.equal(1);
   });
 
+  it('journals a change at once when the actuator outlasted the evaluation\'s time limit', async () => {
+    const h = harness(['orders']);
+    Object.assign(world(h, 'orders'), { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100 });
+    // Stopping workers gracefully can take longer than a tick: the change is made all the same.
+    const slowActuator = actuator(h, 'orders');
+    const applyNow = slowActuator.apply.bind(slowActuator);
+    slowActuator.apply = async (request) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return applyNow(request);
+    };
+    const caught = await tickAbortedAfter(h, 'orders', 20);
+    expect(caught).to.equal(undefined);
+    expect(slowActuator.replicas).to.be.greaterThan(1);
+    const journal = await h.store.recentDecisions('orders', 10);
+    expect(journal.map((decision) => decision.action)).to.deep.equal(['scaleUp']);
+    expect(journal[0]?.actuation).to.deep.include({ status: 'applied', code: 'Scaled' });
+    expect(await metric(h.registry, 'lagpilot_journal_failures_total', { target: 'orders' })).to.equal(0);
+  });
+
   it('journals a change it could not record before the next decision, once, and keeps its cooldown meanwhile', async () => {
     const h = harness(['orders']);
     Object.assign(world(h, 'orders'), { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100 });

@@ -243,7 +243,7 @@ export class Reconciler {
         : { ...target.engine, throughput: { ...target.engine.throughput, capacityPerReplica: derived.capacityPerReplica } };
       // Past its time limit the evaluation still decides (its decision is counted and logged,
       // not applied), so the store gets one more time limit of its own.
-      const storeSignal = signal.aborted ? AbortSignal.timeout(target.evaluationTimeoutMillis) : signal;
+      const storeSignal = withinTimeLimit(signal, target.evaluationTimeoutMillis);
       const { minimumHolds } = this.#options;
       let held: HeldMinimum | undefined;
       try {
@@ -314,8 +314,12 @@ export class Reconciler {
       const actuation: JournaledActuation = { status: result.status, code: result.code, detail: result.detail };
       const journaled: Decision = { ...decision, actuation, leader: { identity: leader.identity, term } };
       let write: Promise<void> | undefined;
+      // The change is made whether or not the evaluation's time ran out while the actuator
+      // worked (stopping workers gracefully can outlast it): the journal then gets a time limit
+      // of its own, so the change is recorded now rather than at the next evaluation.
+      const journalSignal = withinTimeLimit(signal, target.evaluationTimeoutMillis);
       try {
-        await untilAborted(signal, () => (write = recordEvaluation(store, target.name, engine, { decision: journaled, history: evaluation.history })));
+        await untilAborted(journalSignal, () => (write = recordEvaluation(store, target.name, engine, { decision: journaled, history: evaluation.history })));
       } catch (error) {
         // The change is made and the actuator reports it next time, so it is not applied twice.
         // It is journaled before the next evaluation reads the history, so its cooldown holds.
@@ -381,6 +385,11 @@ export class Reconciler {
       return { status: 'failed', code: 'ActuatorThrew', detail: `${target.name}: the ${target.actuator.kind} actuator threw: ${describeError(error)}` };
     }
   }
+}
+
+/** `signal` while it runs; once it was aborted, a fresh time limit of `millis` for the work that must still be done. */
+function withinTimeLimit(signal: AbortSignal, millis: number): AbortSignal {
+  return signal.aborted ? AbortSignal.timeout(millis) : signal;
 }
 
 /** Journal entries read back to find a late change already written: more than any outage writes. */

@@ -215,7 +215,13 @@ targets:
     const written = await load.stop();
     load = undefined;
 
-    await waitFor('the scale-in back to the minimum', 90_000, async () => ((await currentReplicas()) === replicas.min ? true : undefined));
+    // The count and the journal both: the gauge moves as the actuator reports, the journal entry
+    // is written just after (stopping workers can outlast a tick, and the entry still follows).
+    await waitFor('the scale-in back to the minimum, journaled', 90_000, async () => {
+      if ((await currentReplicas()) !== replicas.min) return undefined;
+      const latestChange = (await journal()).filter((decision) => decision.action !== 'none').at(-1);
+      return latestChange?.action === 'scaleDown' && latestChange.desired === replicas.min ? true : undefined;
+    });
     const finalLag = await waitFor('everything consumed', 30_000, async () => {
       const lag = await kafkaLag();
       return lag.unknown === 0 && lag.total === 0 ? lag : undefined;
