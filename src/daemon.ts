@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Actuator } from './actuators/actuator.ts';
 import { actuatorFromConfig } from './actuators/registry.ts';
-import type { LagpilotConfig, TargetConfig } from './config/schema.ts';
+import type { LagpilotConfig, RedisConfig, TargetConfig } from './config/schema.ts';
 import { collectionPlan, collectorConfigProblems, createCollectorServices } from './collectors/registry.ts';
 import { systemClock, type Clock } from './engine/clock.ts';
 import { CollectionRunner, LastCollections } from './engine/collection.ts';
@@ -32,6 +32,7 @@ import { describeTargets } from './server/status-api.ts';
 import { StatusHistory } from './server/status-history.ts';
 import { engineConfigForTarget } from './policies/target-config.ts';
 import { MemoryStateStore } from './state/memory-store.ts';
+import { redisCommandFailure } from './state/redis-errors.ts';
 import { RedisStateStore } from './state/redis-store.ts';
 import type { StateStore } from './state/store.ts';
 
@@ -77,7 +78,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   for (const cluster of config.clusters) readiness.register(kafkaClusterCheck(cluster));
   let redis: Redis | undefined;
   if (config.redis !== undefined) {
-    const client = await connectRedis(config.redis.url, config.redis.keyPrefix, options.logger.child({ component: 'redis' }));
+    const client = await connectRedis(config.redis, options.logger.child({ component: 'redis' }));
     redis = client;
     readiness.register(redisCheck(client));
     closers.push({ name: 'redis', close: async () => { await closeRedis(client); } });
@@ -266,7 +267,8 @@ async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWirin
 }
 
 /** The daemon's Redis client; ioredis is loaded only when the config has a redis section. */
-async function connectRedis(url: string, keyPrefix: string, logger: Logger): Promise<Redis> {
+async function connectRedis(settings: RedisConfig, logger: Logger): Promise<Redis> {
+  const { url, keyPrefix, commandTimeout } = settings;
   // Through `default` (module.exports): in the esbuild bundle a dynamic import of this CommonJS
   // package yields only `default`, where Node also gives named exports; module.exports has Redis.
   const { Redis: RedisClient } = (await import('ioredis')).default;
@@ -276,6 +278,11 @@ async function connectRedis(url: string, keyPrefix: string, logger: Logger): Pro
     // must see the outage, and ticks must not pile up behind a dead connection.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A Redis that stops answering but keeps the connection open (a frozen process, a stalled
+    // host) would otherwise leave every caller without a time limit of its own waiting for
+    // ever: alert-hold writes, lock releases, /api/status. The command still reaches Redis and
+    // may run once it answers again; only the caller stops waiting.
+    commandTimeout,
     retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
   });
   // Reconnect attempts repeat every few seconds; one line per outage is enough.
@@ -295,7 +302,13 @@ async function connectRedis(url: string, keyPrefix: string, logger: Logger): Pro
 
 async function closeRedis(client: Redis): Promise<void> {
   if (client.status === 'ready') {
-    await client.quit();
+    try {
+      await client.quit();
+    } catch (error) {
+      // QUIT unanswered (Redis frozen): drop the connection rather than leave it open.
+      client.disconnect();
+      throw redisCommandFailure(client, 'QUIT', error);
+    }
     return;
   }
   // Not connected: QUIT would fail; disconnecting stops the reconnect attempts.

@@ -14,6 +14,7 @@ import type { Logger } from '../logging/logger.ts';
 import { errorMessage } from '../logging/logger.ts';
 import type { EngineConfig } from '../policies/config.ts';
 import { reason, type Reason } from '../policies/types.ts';
+import { redisCommandFailure } from '../state/redis-errors.ts';
 
 export interface MinimumHold {
   /** Identifies the hold within its target (the alert's fingerprint and the route). */
@@ -82,17 +83,33 @@ export class RedisHoldStore implements HoldStore {
 
   async put(target: string, hold: MinimumHold, nowMillis: number): Promise<void> {
     const key = holdsKey(target);
-    const holds = await this.inForce(target, nowMillis);
-    const until = Math.max(hold.untilMillis, ...holds.map((entry) => entry.untilMillis));
-    await this.#redis.multi().hset(key, hold.key, JSON.stringify(hold)).pexpireat(key, until).exec();
+    try {
+      const holds = await this.#read(target, nowMillis);
+      const until = Math.max(hold.untilMillis, ...holds.map((entry) => entry.untilMillis));
+      await this.#redis.multi().hset(key, hold.key, JSON.stringify(hold)).pexpireat(key, until).exec();
+    } catch (error) {
+      throw redisCommandFailure(this.#redis, `writing the alert hold ${hold.key} of ${target} to Redis`, error);
+    }
   }
 
   async remove(target: string, key: string): Promise<MinimumHold | undefined> {
-    const [[, stored], [, removed]] = (await this.#redis.multi().hget(holdsKey(target), key).hdel(holdsKey(target), key).exec()) as [[unknown, string | null], [unknown, number]];
-    return removed === 1 && stored !== null ? parseHold(stored) : undefined;
+    try {
+      const [[, stored], [, removed]] = (await this.#redis.multi().hget(holdsKey(target), key).hdel(holdsKey(target), key).exec()) as [[unknown, string | null], [unknown, number]];
+      return removed === 1 && stored !== null ? parseHold(stored) : undefined;
+    } catch (error) {
+      throw redisCommandFailure(this.#redis, `removing the alert hold ${key} of ${target} from Redis`, error);
+    }
   }
 
   async inForce(target: string, nowMillis: number): Promise<MinimumHold[]> {
+    try {
+      return await this.#read(target, nowMillis);
+    } catch (error) {
+      throw redisCommandFailure(this.#redis, `reading the alert holds of ${target} from Redis`, error);
+    }
+  }
+
+  async #read(target: string, nowMillis: number): Promise<MinimumHold[]> {
     const stored = await this.#redis.hgetall(holdsKey(target));
     const inForce: MinimumHold[] = [];
     const lapsed: string[] = [];

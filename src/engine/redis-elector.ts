@@ -4,6 +4,7 @@
 // a lock another one took after its own lapsed. Every new leadership takes the next number of a
 // counter that never expires: the fencing term.
 import type { Redis } from 'ioredis';
+import { redisCommandFailure } from '../state/redis-errors.ts';
 import { CampaigningElector, type CampaignOptions, type CampaignOutcome } from './leader-election.ts';
 
 export interface RedisElectorOptions extends CampaignOptions {
@@ -55,8 +56,13 @@ export class RedisElector extends CampaigningElector {
   }
 
   protected async campaign(): Promise<CampaignOutcome> {
-    const script = this.believesLeading ? renewScript : acquireScript;
-    const reply: unknown = await this.#client.eval(script, 2, this.#lockKey, this.#termKey, this.identity, String(this.timings.leaseDurationMillis));
+    const renewing = this.believesLeading;
+    let reply: unknown;
+    try {
+      reply = await this.#client.eval(renewing ? renewScript : acquireScript, 2, this.#lockKey, this.#termKey, this.identity, String(this.timings.leaseDurationMillis));
+    } catch (error) {
+      throw redisCommandFailure(this.#client, `${renewing ? 'renewing' : 'acquiring'} the leader lock ${this.#lockKey} in Redis`, error);
+    }
     if (!Array.isArray(reply) || reply.length !== 2) throw new Error(`unexpected Redis reply to the leader lock script: ${JSON.stringify(reply)}`);
     const [won, detail] = reply as [unknown, unknown];
     if (Number(won) === 1) {
@@ -68,6 +74,10 @@ export class RedisElector extends CampaigningElector {
   }
 
   protected async release(): Promise<void> {
-    await this.#client.eval(releaseScript, 1, this.#lockKey, this.identity);
+    try {
+      await this.#client.eval(releaseScript, 1, this.#lockKey, this.identity);
+    } catch (error) {
+      throw redisCommandFailure(this.#client, `releasing the leader lock ${this.#lockKey} in Redis`, error);
+    }
   }
 }

@@ -8,6 +8,7 @@ import type { Decision } from '../policies/types.ts';
 import type { TimedRecommendation } from '../policies/safety/stage.ts';
 import { defaultJournalLength, validateTtl } from './store.ts';
 import type { CooldownAcquisition, CooldownKind, CooldownState, StateStore } from './store.ts';
+import { answered } from './redis-errors.ts';
 
 export interface RedisStoreOptions {
   /**
@@ -60,7 +61,7 @@ export class RedisStateStore implements StateStore {
 
   async acquireCooldown(target: string, kind: CooldownKind, holder: string, ttlMillis: number): Promise<CooldownAcquisition> {
     validateTtl(ttlMillis);
-    const reply = await this.#client.eval(acquireScript, 1, this.#key('cooldown', target, kind), holder, String(ttlMillis));
+    const reply = await answered(this.#client, this.#client.eval(acquireScript, 1, this.#key('cooldown', target, kind), holder, String(ttlMillis)));
     const [acquired, currentHolder, remaining] = asTuple(reply, 'cooldown acquisition');
     if (Number(acquired) === 1) return { acquired: true, holder, remainingMillis: ttlMillis };
     if (typeof currentHolder !== 'string') throw new Error(`unexpected holder in the cooldown acquisition reply: ${JSON.stringify(currentHolder)}`);
@@ -68,13 +69,13 @@ export class RedisStateStore implements StateStore {
   }
 
   async cooldown(target: string, kind: CooldownKind): Promise<CooldownState | null> {
-    const [holder, remaining] = asPair(await this.#client.eval(readScript, 1, this.#key('cooldown', target, kind)), 'cooldown read');
+    const [holder, remaining] = asPair(await answered(this.#client, this.#client.eval(readScript, 1, this.#key('cooldown', target, kind))), 'cooldown read');
     if (typeof holder !== 'string' || Number(remaining) < 0) return null;
     return { holder, remainingMillis: Number(remaining) };
   }
 
   async releaseCooldown(target: string, kind: CooldownKind, holder: string): Promise<boolean> {
-    return Number(await this.#client.eval(releaseScript, 1, this.#key('cooldown', target, kind), holder)) === 1;
+    return Number(await answered(this.#client, this.#client.eval(releaseScript, 1, this.#key('cooldown', target, kind), holder))) === 1;
   }
 
   async recordRecommendation(target: string, recommendation: TimedRecommendation, keepSeconds: number): Promise<void> {
@@ -82,21 +83,21 @@ export class RedisStateStore implements StateStore {
     const member = JSON.stringify(recommendation);
     const oldestKept = recommendation.time - keepSeconds;
     const idleExpirySeconds = Math.max(1, Math.ceil(keepSeconds));
-    await this.#client.eval(recordScript, 1, this.#key('recommendations', target), String(recommendation.time), member, String(oldestKept), String(idleExpirySeconds));
+    await answered(this.#client, this.#client.eval(recordScript, 1, this.#key('recommendations', target), String(recommendation.time), member, String(oldestKept), String(idleExpirySeconds)));
   }
 
   async recommendations(target: string, sinceTime: number): Promise<TimedRecommendation[]> {
-    const members = await this.#client.zrangebyscore(this.#key('recommendations', target), sinceTime, '+inf');
+    const members = await answered(this.#client, this.#client.zrangebyscore(this.#key('recommendations', target), sinceTime, '+inf'));
     return members.map((member) => JSON.parse(member) as TimedRecommendation);
   }
 
   async appendDecision(target: string, decision: Decision): Promise<void> {
-    await this.#client.xadd(this.#key('journal', target), 'MAXLEN', String(this.#journalLength), '*', 'decision', JSON.stringify(decision));
+    await answered(this.#client, this.#client.xadd(this.#key('journal', target), 'MAXLEN', String(this.#journalLength), '*', 'decision', JSON.stringify(decision)));
   }
 
   async recentDecisions(target: string, count: number): Promise<Decision[]> {
     if (count <= 0) return [];
-    const entries = await this.#client.xrevrange(this.#key('journal', target), '+', '-', 'COUNT', count);
+    const entries = await answered(this.#client, this.#client.xrevrange(this.#key('journal', target), '+', '-', 'COUNT', count));
     return entries.map(([id, fields]) => {
       const index = fields.indexOf('decision');
       const json = index >= 0 ? fields[index + 1] : undefined;

@@ -52,9 +52,13 @@ class CountingActuator implements Actuator {
 const busy: GroupView = { lagMessages: 6_000, lagSeconds: 60, produceRate: 250, consumeRate: 100, members: 1 };
 const quiet: GroupView = { lagMessages: 0, lagSeconds: 0, produceRate: 50, consumeRate: 50, members: 1 };
 
-/** The daemon's client settings (src/daemon.ts connectRedis): fail at once while disconnected, reconnect with backoff. */
-function daemonLikeClient(url: string): Redis {
-  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (attempt) => Math.min(attempt * 200, 5000) });
+/**
+ * The daemon's client settings (src/daemon.ts connectRedis): fail at once while disconnected,
+ * reconnect with backoff, give up on a command after `commandTimeout` (redis.commandTimeout,
+ * 2 s by default: longer than the ticks of these tests, so their own time limit passes first).
+ */
+function daemonLikeClient(url: string, commandTimeout = 2_000): Redis {
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (attempt) => Math.min(attempt * 200, 5000), commandTimeout });
   // Errors while Redis is away are what the test is about; the reconciler reports them.
   client.on('error', () => undefined);
   return client;
@@ -147,6 +151,7 @@ describe('reconciler when Redis goes away mid-tick', function () {
   let redis: RedisDetails | undefined;
   let client: Redis | undefined;
   let frozenPid: number | undefined;
+  const shortLimitClients: Redis[] = [];
 
   const details = (): RedisDetails => {
     if (redis === undefined) throw new Error('the private Redis was not started');
@@ -190,6 +195,7 @@ describe('reconciler when Redis goes away mid-tick', function () {
 
   after(async function () {
     thawRedis();
+    for (const shortLimit of shortLimitClients) shortLimit.disconnect();
     client?.disconnect();
     if (redis !== undefined) await redisService.stop(redis);
   });
@@ -271,5 +277,32 @@ describe('reconciler when Redis goes away mid-tick', function () {
     expect(state.actuator.applied).to.have.length(1);
     expect(await journal(state)).to.deep.equal([`scaleUp 1->${scaledTo}`, `none ${scaledTo}->${scaledTo}`]);
     expect(await counter(state.registry, 'lagpilot_journal_failures_total', state.target)).to.equal(1);
+  });
+  it('a tick whose Redis freezes while it journals, on a client whose command time limit is shorter than the tick, names that limit, and the write that lands after the thaw is not journaled twice', async function () {
+    const shortLimit = daemonLikeClient(details().url, 300);
+    shortLimitClients.push(shortLimit);
+    await connected(shortLimit, details().url);
+    const state = loop(shortLimit, 'orders-command-limit');
+    state.scene.world = { ...busy };
+    state.actuator.beforeApply = freezeRedis;
+    const frozen = await tick(state, 1_500);
+    const scaledTo = state.actuator.replicas;
+    expect(frozen.error).to.match(/orders-command-limit: applied \(1 -> \d+\) but the journal could not record it: Redis did not answer within 300 ms \(redis\.commandTimeout\)/);
+    expect(frozen.millis, 'the command time limit ended the write before the tick\'s own').to.be.lessThan(1_500);
+
+    // Still frozen: the catch-up's read gives up at the command time limit; nothing is applied.
+    await state.clock.advance(15_000);
+    const stillFrozen = await tick(state, 1_500);
+    expect(stillFrozen.error).to.match(/orders-command-limit: the state store could not be read.+Redis did not answer within 300 ms/);
+    expect(stillFrozen.millis).to.be.lessThan(1_500);
+    expect(state.actuator.applied).to.have.length(1);
+
+    // Thawed: the write given up on the client's side still ran in Redis; the catch-up finds it.
+    thawRedis();
+    state.scene.world = { ...quiet, produceRate: 250, consumeRate: 250, members: scaledTo };
+    await state.clock.advance(15_000);
+    expect((await tick(state)).error).to.equal(undefined);
+    expect(state.actuator.applied).to.have.length(1);
+    expect(await journal(state)).to.deep.equal([`scaleUp 1->${scaledTo}`, `none ${scaledTo}->${scaledTo}`]);
   });
 });
