@@ -81,8 +81,10 @@ export class MemoryStateStore implements StateStore {
 
   recentDecisions(target: string, count: number): Promise<Decision[]> {
     this.#checkOpen();
+    // slice(-0) would be the whole journal: no count, no decisions (as the Redis store answers).
+    if (count <= 0) return Promise.resolve([]);
     const journal = this.#backend.journals.get(target) ?? [];
-    return Promise.resolve(journal.slice(-Math.max(0, count)).reverse().map((decision) => structuredClone(decision)));
+    return Promise.resolve(journal.slice(-count).reverse().map((decision) => structuredClone(decision)));
   }
 
   close(): Promise<void> {

@@ -113,6 +113,7 @@ export function stateStoreConformance(name: string, subject: () => ConformanceSu
       const all = await store.recentDecisions(name, journalLength * 2);
       expect(all).to.have.length(journalLength);
       expect(all.at(-1)?.time).to.equal(1003);
+      expect(await store.recentDecisions(name, 0), 'no count, no decisions').to.deep.equal([]);
     });
 
     it('shares cooldowns, history and journal with another store on the same state (a replica, or a restart)', async function () {
