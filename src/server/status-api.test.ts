@@ -108,6 +108,34 @@ describe('status API', () => {
       expect(reply.body.targets[0]?.decisionsError).to.equal('the decision journal could not be read: Stream isn\'t writeable and enableOfflineQueue options is false');
     });
 
+    it('reads every target\'s journal in one batched read; one target\'s unreadable journal leaves the others shown', async () => {
+      const store = new MemoryStateStore();
+      await store.appendDecision('payments', journaled(40, 2, 3));
+      const batches: { targets: readonly string[]; count: number }[] = [];
+      const readTogether = store.recentDecisionsOfTargets.bind(store);
+      store.recentDecisionsOfTargets = async (targets, count) => {
+        batches.push({ targets, count });
+        const reads = await readTogether(targets, count);
+        reads.set('orders', { ok: false, error: new Error('journal entry 1700000000000-0 of orders has no decision field') });
+        return reads;
+      };
+      const reply = await statusAnswer(new URLSearchParams('decisions=3'), source(100_000, store));
+      if (reply.status !== 200) throw new Error(JSON.stringify(reply.body));
+      expect(batches).to.deep.equal([{ targets: ['orders', 'payments'], count: 3 }]);
+      expect(reply.body.targets.map((target) => [target.name, target.decisions.map((decision) => decision.time), target.decisionsError])).to.deep.equal([
+        ['orders', [], 'the decision journal could not be read: journal entry 1700000000000-0 of orders has no decision field'],
+        ['payments', [40], null],
+      ]);
+      // The batch failing as a whole (Redis not answering) names the cause for every target.
+      store.recentDecisionsOfTargets = () => Promise.reject(new Error('reading the decision journals of 2 targets from Redis: Redis did not answer within 2000 ms (redis.commandTimeout)'));
+      const away = await statusAnswer(new URLSearchParams(), source(100_000, store));
+      if (away.status !== 200) throw new Error(JSON.stringify(away.body));
+      expect(away.body.targets.map((target) => [target.name, target.decisions, target.decisionsError])).to.deep.equal([
+        ['orders', [], 'the decision journal could not be read: reading the decision journals of 2 targets from Redis: Redis did not answer within 2000 ms (redis.commandTimeout)'],
+        ['payments', [], 'the decision journal could not be read: reading the decision journals of 2 targets from Redis: Redis did not answer within 2000 ms (redis.commandTimeout)'],
+      ]);
+    });
+
     it('refuses a decisions count that is not 0 to 50', async () => {
       for (const bad of ['51', '-1', 'all', '1.5', '']) {
         expect(await statusAnswer(new URLSearchParams({ decisions: bad }), source(0))).to.deep.equal({

@@ -5,7 +5,7 @@
 // after what the caller already has.
 import type { TargetConfig } from '../config/schema.ts';
 import type { Decision } from '../policies/types.ts';
-import type { StateStore } from '../state/store.ts';
+import type { JournalRead, StateStore } from '../state/store.ts';
 import type { DecisionMarker, StatusHistory, StatusPoint } from './status-history.ts';
 
 export const defaultStatusDecisions = 5;
@@ -98,7 +98,8 @@ export async function statusAnswer(query: URLSearchParams, source: StatusSource)
     }
   }
   const nowMs = source.now();
-  const targets = await Promise.all(source.targets.map((target) => targetStatus(target, source, nowMs, decisionCount)));
+  const journals = await readJournals(source, decisionCount);
+  const targets = source.targets.map((target) => targetStatus(target, source, nowMs, journals(target.name)));
   const leading = source.leader.isLeader();
   return {
     status: 200,
@@ -122,18 +123,35 @@ function journaledLeader(targets: readonly TargetStatus[]): StatusAnswer['leader
   return newest?.leader === undefined ? null : { identity: newest.leader.identity, term: newest.leader.term, source: 'journal' };
 }
 
-async function targetStatus(target: StatusTargetDescription, source: StatusSource, nowMs: number, decisionCount: number): Promise<TargetStatus> {
-  const latest = source.history.latest(target.name);
-  let decisions: Decision[] = [];
-  let decisionsError: string | null = null;
-  if (decisionCount > 0) {
-    try {
-      decisions = await source.store.recentDecisions(target.name, decisionCount);
-    } catch (error) {
-      // The rest of the status is live and worth showing while the journal's store is away.
-      decisionsError = `the decision journal could not be read: ${error instanceof Error ? error.message : String(error)}`;
-    }
+/** One target's journaled decisions, or why they are missing. */
+interface TargetJournal { decisions: Decision[]; error: string | null }
+
+/**
+ * Every target's newest decisions in one batched read of the journal (one round trip to Redis,
+ * not one per target). The rest of the status is live and worth showing while the journal's
+ * store is away: a read that fails gives every target the cause, one target's unreadable
+ * journal only that target.
+ */
+async function readJournals(source: StatusSource, decisionCount: number): Promise<(target: string) => TargetJournal> {
+  // Zero decisions asked: the journal is not read at all, so its store being away costs nothing.
+  if (decisionCount === 0) return () => ({ decisions: [], error: null });
+  const unreadable = (error: unknown): string => `the decision journal could not be read: ${error instanceof Error ? error.message : String(error)}`;
+  let reads: Map<string, JournalRead>;
+  try {
+    reads = await source.store.recentDecisionsOfTargets(source.targets.map((target) => target.name), decisionCount);
+  } catch (error) {
+    const everyTarget = unreadable(error);
+    return () => ({ decisions: [], error: everyTarget });
   }
+  return (target) => {
+    const read = reads.get(target);
+    if (read === undefined) return { decisions: [], error: unreadable(`the store gave no answer for ${target}`) };
+    return read.ok ? { decisions: read.decisions, error: null } : { decisions: [], error: unreadable(read.error) };
+  };
+}
+
+function targetStatus(target: StatusTargetDescription, source: StatusSource, nowMs: number, journal: TargetJournal): TargetStatus {
+  const latest = source.history.latest(target.name);
   const evaluatedAtMs = latest?.point.timeMs ?? null;
   const secondsSinceEvaluation = evaluatedAtMs === null ? null : Math.max(0, (nowMs - evaluatedAtMs) / 1000);
   return {
@@ -159,8 +177,8 @@ async function targetStatus(target: StatusTargetDescription, source: StatusSourc
       collectionErrors: latest?.collectionErrors ?? [],
     },
     lastOutcome: latest === undefined ? null : { kind: latest.point.outcome, action: latest.point.action, failure: latest.failure },
-    decisions,
-    decisionsError,
+    decisions: journal.decisions,
+    decisionsError: journal.error,
   };
 }
 

@@ -4,7 +4,7 @@
 import type { Decision } from '../policies/types.ts';
 import type { TimedRecommendation } from '../policies/safety/stage.ts';
 import { defaultJournalLength, validateTtl } from './store.ts';
-import type { CooldownAcquisition, CooldownKind, CooldownState, StateStore } from './store.ts';
+import type { CooldownAcquisition, CooldownKind, CooldownState, JournalRead, StateStore } from './store.ts';
 
 export class MemoryBackend {
   readonly cooldowns = new Map<string, { holder: string; expiresAtMillis: number }>();
@@ -85,6 +85,21 @@ export class MemoryStateStore implements StateStore {
     if (count <= 0) return Promise.resolve([]);
     const journal = this.#backend.journals.get(target) ?? [];
     return Promise.resolve(journal.slice(-count).reverse().map((decision) => structuredClone(decision)));
+  }
+
+  async recentDecisionsOfTargets(targets: readonly string[], count: number): Promise<Map<string, JournalRead>> {
+    this.#checkOpen();
+    const reads = new Map<string, JournalRead>();
+    // Nothing to batch in memory: each target is read as recentDecisions reads it, and a failure
+    // stays with its target.
+    for (const target of targets) {
+      try {
+        reads.set(target, { ok: true, decisions: await this.recentDecisions(target, count) });
+      } catch (error) {
+        reads.set(target, { ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+      }
+    }
+    return reads;
   }
 
   close(): Promise<void> {

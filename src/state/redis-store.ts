@@ -7,8 +7,8 @@ import type { Redis } from 'ioredis';
 import type { Decision } from '../policies/types.ts';
 import type { TimedRecommendation } from '../policies/safety/stage.ts';
 import { defaultJournalLength, validateTtl } from './store.ts';
-import type { CooldownAcquisition, CooldownKind, CooldownState, StateStore } from './store.ts';
-import { answered } from './redis-errors.ts';
+import type { CooldownAcquisition, CooldownKind, CooldownState, JournalRead, StateStore } from './store.ts';
+import { answered, describeRedisFailure } from './redis-errors.ts';
 
 export interface RedisStoreOptions {
   /**
@@ -98,12 +98,32 @@ export class RedisStateStore implements StateStore {
   async recentDecisions(target: string, count: number): Promise<Decision[]> {
     if (count <= 0) return [];
     const entries = await answered(this.#client, this.#client.xrevrange(this.#key('journal', target), '+', '-', 'COUNT', count));
-    return entries.map(([id, fields]) => {
-      const index = fields.indexOf('decision');
-      const json = index >= 0 ? fields[index + 1] : undefined;
-      if (json === undefined) throw new Error(`journal entry ${id} of ${target} has no decision field`);
-      return JSON.parse(json) as Decision;
+    return decodeJournal(target, entries);
+  }
+
+  async recentDecisionsOfTargets(targets: readonly string[], count: number): Promise<Map<string, JournalRead>> {
+    const reads = new Map<string, JournalRead>();
+    if (count <= 0 || targets.length === 0) {
+      for (const target of targets) reads.set(target, { ok: true, decisions: [] });
+      return reads;
+    }
+    // One pipeline: every XREVRANGE goes out at once and the answers come back together.
+    const pipeline = this.#client.pipeline();
+    for (const target of targets) pipeline.xrevrange(this.#key('journal', target), '+', '-', 'COUNT', count);
+    const replies = await answered(this.#client, pipeline.exec());
+    targets.forEach((target, index) => {
+      const [failure, entries] = replies?.[index] ?? [new Error('Redis gave no answer for this journal'), undefined];
+      if (failure !== null) {
+        reads.set(target, { ok: false, error: new Error(describeRedisFailure(this.#client, failure), { cause: failure }) });
+        return;
+      }
+      try {
+        reads.set(target, { ok: true, decisions: decodeJournal(target, entries as [string, string[]][]) });
+      } catch (error) {
+        reads.set(target, { ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+      }
     });
+    return reads;
   }
 
   async close(): Promise<void> {
@@ -117,6 +137,16 @@ export class RedisStateStore implements StateStore {
     const [kind, target, ...rest] = parts;
     return `${this.#prefix}${kind ?? ''}:{${target ?? ''}}${rest.length > 0 ? `:${rest.join(':')}` : ''}`;
   }
+}
+
+/** XREVRANGE's entries as decisions; one entry without a decision field, or not JSON, fails the target's read. */
+function decodeJournal(target: string, entries: [id: string, fields: string[]][]): Decision[] {
+  return entries.map(([id, fields]) => {
+    const index = fields.indexOf('decision');
+    const json = index >= 0 ? fields[index + 1] : undefined;
+    if (json === undefined) throw new Error(`journal entry ${id} of ${target} has no decision field`);
+    return JSON.parse(json) as Decision;
+  });
 }
 
 function asTuple(reply: unknown, what: string): [unknown, unknown, unknown] {

@@ -3,7 +3,7 @@
 // one after a restart. Each suite run uses its own target names, so leftovers cannot help.
 import { expect } from 'chai';
 import type { Decision } from '../policies/types.ts';
-import type { StateStore } from './store.ts';
+import type { JournalRead, StateStore } from './store.ts';
 
 export interface ConformanceSubject {
   openStore(): Promise<StateStore>;
@@ -20,6 +20,11 @@ function decisionAt(time: number, desired: number): Decision {
     reasons: [{ code: 'LagAboveTarget', source: 'lag', message: `lag at ${time}`, evidence: { lagSeconds: 42, note: 'x', ok: true, none: null } }],
     recommendations: [{ policy: 'lag', replicas: desired, dataComplete: true, reasons: [], evidence: { lagSeconds: 42 } }],
   };
+}
+
+function decisionsRead(read: JournalRead | undefined): Decision[] {
+  if (read?.ok !== true) throw new Error(`expected the journal to be read, got ${read === undefined ? 'no answer' : read.error.message}`);
+  return read.decisions;
 }
 
 export function stateStoreConformance(name: string, subject: () => ConformanceSubject, journalLength: number): void {
@@ -114,6 +119,27 @@ export function stateStoreConformance(name: string, subject: () => ConformanceSu
       expect(all).to.have.length(journalLength);
       expect(all.at(-1)?.time).to.equal(1003);
       expect(await store.recentDecisions(name, 0), 'no count, no decisions').to.deep.equal([]);
+    });
+
+    it('reads the journals of many targets together, each as recentDecisions reads it', async function () {
+      const busy = target('batch-busy');
+      const quiet = target('batch-quiet');
+      const never = target('batch-never');
+      for (let index = 0; index < journalLength + 2; index += 1) await store.appendDecision(busy, decisionAt(2000 + index, index % 4));
+      await store.appendDecision(quiet, decisionAt(3000, 5));
+
+      const reads = await store.recentDecisionsOfTargets([busy, quiet, never], 3);
+      expect([...reads.keys()]).to.deep.equal([busy, quiet, never]);
+      expect(reads.get(busy)).to.deep.equal({ ok: true, decisions: await store.recentDecisions(busy, 3) });
+      expect(decisionsRead(reads.get(busy)).map((decision) => decision.time)).to.deep.equal([2000 + journalLength + 1, 2000 + journalLength, 2000 + journalLength - 1]);
+      expect(reads.get(quiet)).to.deep.equal({ ok: true, decisions: [decisionAt(3000, 5)] });
+      expect(reads.get(never), 'a target never journaled has an empty journal').to.deep.equal({ ok: true, decisions: [] });
+
+      const whole = await store.recentDecisionsOfTargets([busy], journalLength * 2);
+      expect(decisionsRead(whole.get(busy))).to.have.length(journalLength);
+      const none = await store.recentDecisionsOfTargets([busy, quiet], 0);
+      expect([...none.entries()]).to.deep.equal([[busy, { ok: true, decisions: [] }], [quiet, { ok: true, decisions: [] }]]);
+      expect((await store.recentDecisionsOfTargets([], 5)).size).to.equal(0);
     });
 
     it('shares cooldowns, history and journal with another store on the same state (a replica, or a restart)', async function () {

@@ -21,6 +21,9 @@ export interface CooldownState {
   remainingMillis: number;
 }
 
+/** One target's journal as a batched read found it: its newest decisions, or why they could not be read. */
+export type JournalRead = { ok: true; decisions: Decision[] } | { ok: false; error: Error };
+
 export interface StateStore {
   /**
    * Takes the cooldown of `kind` for `target` for `ttlMillis`, atomically: of concurrent callers
@@ -41,6 +44,12 @@ export interface StateStore {
   appendDecision(target: string, decision: Decision): Promise<void>;
   /** The newest decisions, newest first. */
   recentDecisions(target: string, count: number): Promise<Decision[]>;
+  /**
+   * The newest `count` decisions of each target, newest first, read together (one round trip
+   * to Redis however many targets). A journal that cannot be read or decoded is reported for
+   * its target alone; the promise rejects only when the store cannot be asked at all.
+   */
+  recentDecisionsOfTargets(targets: readonly string[], count: number): Promise<Map<string, JournalRead>>;
 
   /** Releases connections; calling it twice is harmless. */
   close(): Promise<void>;
