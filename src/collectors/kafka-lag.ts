@@ -5,7 +5,7 @@
 // descriptions per coordinator and, in exact lag-seconds mode, one Fetch per leader per batch.
 // What could not be read becomes an error value and marks the target partial; nothing throws.
 import type { CollectionContext, CollectionError, CollectionErrorCode, CollectionResult, Collector, Sample } from './collector.ts';
-import { partitionStatus, worstStatus, type GroupStatus, type PartitionObservation, type StatusVerdict } from './consumer-status.ts';
+import { partitionStatus, worstStatus, type GroupStatus } from './consumer-status.ts';
 import type { KafkaClusterRegistry } from './kafka-clusters.ts';
 import {
   appendOffsetPoint,
@@ -20,6 +20,7 @@ import {
   type OffsetPoint,
 } from './lag-seconds.ts';
 import { partitionLag, type OffsetResetPolicy, type PartitionFlag } from './partition-lag.ts';
+import { StatusWindow } from './status-window.ts';
 import {
   requestCountsBetween,
   type CommittedOffset,
@@ -115,20 +116,6 @@ export interface KafkaLagCollectorOptions {
   exact?: ExactLagSecondsOptions;
   /** Emit per-partition samples (cardinality grows with partitions). Default true. */
   partitionSamples?: boolean;
-}
-
-/** One sweep's view of a group, packed: offsets and lags by partition index, NaN for unknown. */
-interface PackedObservation {
-  timeMs: number;
-  memberCount: number;
-  committed: Float64Array;
-  lag: Float64Array;
-}
-
-/** A target's observations over the status window, for one fixed list of partitions. */
-interface StatusWindow {
-  keys: string[];
-  observations: PackedObservation[];
 }
 
 /** Burrow judges over a fixed number of offsets too; this bounds memory at many groups. */
@@ -575,31 +562,19 @@ export class KafkaLagCollector implements Collector<LagTarget> {
   }
 
   #judge(report: GroupReport): GroupStatus {
-    const keys = report.partitions.map((p) => partitionKey(p.topic, p.partition));
     const windowKey = `${report.cluster}\u0000${report.target}`;
     let window = this.#statusWindows.get(windowKey);
     // A changed partition list (topics added or matched anew) starts the window over.
-    if (window?.keys.length !== keys.length || window.keys.some((key, index) => key !== keys[index])) {
-      window = { keys, observations: [] };
+    if (window?.covers(report.partitions) !== true) {
+      window = new StatusWindow(report.partitions, maxStatusObservations);
       this.#statusWindows.set(windowKey, window);
     }
     const toNumber = (value: bigint | null): number => (value === null ? Number.NaN : Number(value));
-    window.observations.push({
-      timeMs: report.timestampMs,
-      memberCount: report.members.length,
-      committed: Float64Array.from(report.partitions, (p) => toNumber(p.committedOffset)),
-      lag: Float64Array.from(report.partitions, (p) => toNumber(p.lag)),
-    });
-    window.observations = window.observations.filter((o) => report.timestampMs - o.timeMs <= this.#statusWindowMs).slice(-maxStatusObservations);
-    const observations = window.observations;
-    const verdicts: { key: string; verdict: StatusVerdict }[] = keys.map((key, index) => {
-      const series = observations.map((o): PartitionObservation => {
-        const committed = o.committed[index] ?? Number.NaN;
-        const lag = o.lag[index] ?? Number.NaN;
-        return { timeMs: o.timeMs, committedOffset: Number.isNaN(committed) ? null : committed, lag: Number.isNaN(lag) ? null : lag };
-      });
-      return { key, verdict: partitionStatus(series, report.members.length) };
-    });
+    const { partitions } = report;
+    window.record(report.timestampMs, report.members.length, (index) => toNumber(partitions[index]?.committedOffset ?? null), (index) => toNumber(partitions[index]?.lag ?? null));
+    window.dropBefore(report.timestampMs - this.#statusWindowMs);
+    const statusWindow = window;
+    const verdicts = statusWindow.keys.map((key, index) => ({ key, verdict: partitionStatus(statusWindow.series(index), report.members.length) }));
     return worstStatus(verdicts);
   }
 
