@@ -12,6 +12,7 @@ import { collectionPlan, collectorConfigProblems, createCollectorServices } from
 import { systemClock, type Clock } from './engine/clock.ts';
 import { CollectionRunner, LastCollections } from './engine/collection.ts';
 import { GroupMonitor } from './engine/group-monitor.ts';
+import { exposedMemoryReducingCollection, HeapRelease } from './engine/heap-release.ts';
 import { electorFromConfig, registerLeadershipMetrics } from './engine/elector-from-config.ts';
 import type { LeaderElector } from './engine/leader-election.ts';
 import { Reconciler, type ReconcileOutcome } from './engine/reconciler.ts';
@@ -95,6 +96,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   registerLeadershipMetrics(registry, leader);
   if (config.prometheus !== undefined) readiness.register(prometheusCheck(config.prometheus));
 
+  // Freed heap pages go back to the system once sweeps and evaluations go quiet.
+  const heapRelease = new HeapRelease({
+    collect: config.memory.releaseHeap ? exposedMemoryReducingCollection() : undefined,
+    quietMillis: config.memory.releaseQuietPeriod,
+    minIntervalMillis: config.memory.releaseMinInterval,
+    clock,
+    registry,
+    logger: options.logger.child({ component: 'heap-release' }),
+  });
+  closers.push({ name: 'heap release', close: () => { heapRelease.stop(); return Promise.resolve(); } });
+
   let reconciler: Reconciler | undefined;
   let tick: TickFunction;
   // The status page's last hour, fed by every evaluation of the control loop.
@@ -109,7 +121,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
   if (options.tick === undefined) {
     try {
-      reconciler = await startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers, history, minimumHolds });
+      reconciler = await startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers, history, minimumHolds, heapRelease });
     } catch (error) {
       await closeAll(closers, logger, config.shutdown.deadline);
       throw error;
@@ -118,6 +130,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   } else {
     tick = options.tick;
   }
+  const evaluate = tick;
+  const tickThenNote: TickFunction = async (name, signal) => {
+    try {
+      await evaluate(name, signal);
+    } finally {
+      heapRelease.noteActivity();
+    }
+  };
 
   const alertLogger = options.logger.child({ component: 'alertmanager-webhook' });
   const alertmanagerWebhook = new AlertmanagerWebhook(registry, alertLogger, {
@@ -155,7 +175,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       intervalMillis: target.interval,
       tickTimeoutMillis: target.tickTimeout,
     })),
-    tick,
+    tick: tickThenNote,
     clock,
     logger: schedulerLogger,
     registry,
@@ -212,6 +232,7 @@ interface ControlLoopWiring {
   closers: { name: string; close: () => Promise<void> }[];
   history: StatusHistory;
   minimumHolds: MinimumHolds;
+  heapRelease: HeapRelease;
 }
 
 /**
@@ -238,7 +259,7 @@ async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWirin
   // Groups only watched (config `monitor`) share the clusters' admin connections and the lag collector.
   const monitor = config.monitor.length === 0
     ? undefined
-    : new GroupMonitor({ entries: config.monitor, targets: config.targets, clusters: services.clusters, lag: services.lag, registry: wiring.registry, logger: wiring.logger.child({ component: 'group-monitor' }) });
+    : new GroupMonitor({ entries: config.monitor, targets: config.targets, clusters: services.clusters, lag: services.lag, registry: wiring.registry, logger: wiring.logger.child({ component: 'group-monitor' }), afterSweep: () => { wiring.heapRelease.noteActivity(); } });
   registerCollectorMetrics({ registry: wiring.registry, collections: last, partitionSeries: config.server.partitionMetrics, watched: monitor?.samples });
   if (monitor !== undefined) {
     // Closed before the collectors (closers run in reverse): no sweep is left using their clients.

@@ -6,6 +6,7 @@ import { alertRouteProblems, alertsSchema } from './schema/alerts.ts';
 import { clustersSchema } from './schema/clusters.ts';
 import { leaderElectionSchema } from './schema/leader-election.ts';
 import { logSchema } from './schema/log.ts';
+import { memorySchema } from './schema/memory.ts';
 import { monitorSchema } from './schema/monitor.ts';
 import { prometheusSchema } from './schema/prometheus.ts';
 import { redisSchema } from './schema/redis.ts';
@@ -25,6 +26,7 @@ export const configSchema = z
     shutdown: shutdownSchema.prefault({}),
     leaderElection: leaderElectionSchema.prefault({}),
     alerts: alertsSchema.prefault({}),
+    memory: memorySchema.prefault({}),
   })
   .superRefine((config, context) => {
     reportDuplicates(config.clusters.map((cluster) => cluster.name), 'clusters', 'cluster', context);

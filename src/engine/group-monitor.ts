@@ -52,6 +52,8 @@ export interface GroupMonitorOptions {
   registry: Registry;
   logger: Logger;
   now?: () => number;
+  /** Called after each scheduled sweep of an entry, whatever its outcome (the heap release waits for it). */
+  afterSweep?: () => void;
 }
 
 interface WatchedGroup {
@@ -107,6 +109,7 @@ export class GroupMonitor {
   readonly #lag: MonitorLagSweeper;
   readonly #logger: Logger;
   readonly #now: () => number;
+  readonly #afterSweep: (() => void) | undefined;
   readonly #stopping = new AbortController();
   readonly #duration: Histogram<'collector'>;
   readonly #errors: Counter<'collector' | 'code'>;
@@ -120,6 +123,7 @@ export class GroupMonitor {
     this.#lag = options.lag;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#afterSweep = options.afterSweep;
     const targetGroups = new Set(options.targets.map((target) => `${target.cluster}\u0000${target.consumerGroup}`));
     this.#entries = options.entries.map((entry, index) => {
       const earlier = options.entries.slice(0, index).filter((other) => other.cluster === entry.cluster).map(groupMatcher);
@@ -231,6 +235,7 @@ export class GroupMonitor {
     state.timer = setTimeout(() => {
       const startedAt = this.#now();
       void this.sweepNow(state.entry.name).then(() => {
+        this.#afterSweep?.();
         this.#schedule(state, Math.max(0, startedAt + state.entry.interval - this.#now()));
       });
     }, delayMs);

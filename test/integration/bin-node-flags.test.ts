@@ -5,8 +5,11 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonNodeFlags } from '../../bin/daemon-node-flags.js';
+import { ensureService } from '../env/environment.ts';
 import { repoRoot } from '../env/paths.ts';
-import { startDaemon, type DaemonProcess } from './daemon-process.ts';
+import type { KafkaDetails } from '../env/services/kafka.ts';
+import { pollUntil } from './journal-helpers.ts';
+import { sampleValue, startDaemon, type DaemonProcess } from './daemon-process.ts';
 
 const binPath = join(repoRoot, 'bin', 'lagpilot.js');
 
@@ -31,9 +34,49 @@ describe('bin/lagpilot.js run: the daemon\'s Node flags', function () {
   });
 
   it('adds none of them when NODE_OPTIONS already sets them', async function () {
-    const given = daemonNodeFlags.map((flag) => `${flag.split('=')[0] ?? flag}=4`);
+    // Another value for a flag that takes one; a switch given as it is.
+    const given = daemonNodeFlags.map((flag) => (flag.includes('=') ? `${flag.split('=')[0] ?? flag}=4` : flag));
     daemon = await startDaemon({ entryArgs: [binPath], env: { ...process.env, NODE_OPTIONS: given.join(' ') } });
     expect(commandLineOf(daemon.pid)).to.deep.equal([process.execPath, binPath, 'run', '--config', daemon.configFile]);
+  });
+
+  describe('the heap release after evaluations (needs --expose-gc)', function () {
+    /** A target ticking every second on the real Kafka (its group does not exist: the collection reports it and the tick ends). */
+    async function tickingConfig(): Promise<Record<string, unknown>> {
+      const kafka = await ensureService<KafkaDetails>('kafka');
+      return {
+        clusters: [{ name: 'local', bootstrap: [kafka.bootstrap] }],
+        targets: [{ name: 'heap-release', cluster: 'local', consumerGroup: 'heap-release-consumers', topics: ['heap-release'], interval: '1s', tickTimeout: '1s', replicas: { min: 1, max: 2 }, lag: { targetMessagesPerReplica: 100 }, actuator: { kind: 'dryRun' } }],
+        memory: { releaseQuietPeriod: '200ms', releaseMinInterval: '1s' },
+      };
+    }
+
+    async function releases(running: DaemonProcess): Promise<number> {
+      return sampleValue(await running.metrics(), 'lagpilot_heap_releases_total') ?? Number.NaN;
+    }
+
+    it('runs through bin/lagpilot.js, once per quiet spell and at most once per releaseMinInterval', async function () {
+      this.timeout(60_000);
+      daemon = await startDaemon({ entryArgs: [binPath], config: await tickingConfig() });
+      const running = daemon;
+      const startedAt = Date.now();
+      const { value, accepted } = await pollUntil(() => releases(running), (count) => count >= 3, 20_000, 500);
+      expect(accepted, `heap releases after 20 s: ${String(value)}`).to.equal(true);
+      const metrics = await running.metrics();
+      const seconds = (Date.now() - startedAt) / 1000;
+      expect(sampleValue(metrics, 'lagpilot_heap_releases_total'), 'at most one per second').to.be.at.most(Math.ceil(seconds) + 1);
+      expect(sampleValue(metrics, 'lagpilot_heap_release_duration_seconds_count')).to.equal(sampleValue(metrics, 'lagpilot_heap_releases_total'));
+    });
+
+    it('is off, and says so, when Node runs without --expose-gc', async function () {
+      this.timeout(60_000);
+      daemon = await startDaemon({ config: await tickingConfig() });
+      const running = daemon;
+      await running.waitForLogLine((line) => line.message === 'collection incomplete' && line.target === 'heap-release', 20_000, 'the first collection');
+      await running.waitForLogLine((line) => String(line.message).startsWith('heap release off: Node was started without --expose-gc'), 5_000, 'the notice that the heap release is off');
+      await new Promise((resolveWait) => setTimeout(resolveWait, 2_000));
+      expect(await releases(running)).to.equal(0);
+    });
   });
 
   it('are the flags the image\'s ENTRYPOINT starts Node with', function () {
