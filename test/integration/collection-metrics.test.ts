@@ -12,7 +12,7 @@ import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { PrometheusDetails } from '../env/services/prometheus.ts';
 import { labelledSampleValue, scrapeMetrics } from './daemon-process.ts';
 import { pollUntil } from './journal-helpers.ts';
-import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
+import { deleteGroupAndTopic, produceRoundRobin, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -30,7 +30,7 @@ describe('daemon collection and /metrics export', function () {
     client = new Kafka({ clientId: 'lagpilot-collect-test', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
     await withKafkaAdmin(client, async (admin) => {
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
-      await produce(30);
+      await produceRoundRobin(client, topic, 30, 3);
       // Committed 5, 10 and 0 of 10 each: lag 5 + 0 + 10 = 15.
       await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '10' }, { partition: 2, offset: '0' }] });
     });
@@ -40,16 +40,6 @@ describe('daemon collection and /metrics export', function () {
     await daemon?.stop();
     await deleteGroupAndTopic(client, group, topic);
   });
-
-  async function produce(count: number): Promise<void> {
-    const producer = client.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    try {
-      await producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, n) => ({ partition: n % 3, value: `m${n}` })) });
-    } finally {
-      await producer.disconnect();
-    }
-  }
 
   async function scrapeUntil(what: string, done: (text: string) => boolean, timeoutMs = 30_000): Promise<string> {
     if (daemon === undefined) throw new Error('the daemon did not start');
@@ -109,7 +99,7 @@ targets:
     expect(statuses.filter((value) => value === 1), 'exactly one current status').to.have.length(1);
 
     // New messages between evaluations show as a produce rate; nothing consumes, so no consume rate above 0.
-    await produce(60);
+    await produceRoundRobin(client, topic, 60, 3);
     const later = await scrapeUntil(
       'a produce rate and a lag of 75',
       (text) => (labelledSampleValue(text, 'lagpilot_topic_produce_rate_messages_per_second', { cluster: 'local', topic }) ?? 0) > 0 && labelledSampleValue(text, 'lagpilot_consumergroup_lag_messages', groupLabels) === 75,

@@ -1,5 +1,5 @@
-// Setting up and clearing away the topics and consumer groups of a test through kafkajs' admin
-// client, which must be disconnected whatever the outcome or mocha waits for its sockets.
+// Setting up and clearing away the topics, messages and consumer groups of a test through kafkajs,
+// whose clients must be disconnected whatever the outcome or mocha waits for their sockets.
 import type { Admin, Kafka } from 'kafkajs';
 
 /** Runs `action` with a connected admin client and disconnects it afterwards, also on failure. */
@@ -19,4 +19,15 @@ export async function deleteGroupAndTopic(client: Kafka, group: string, topic: s
     await admin.deleteGroups([group]).catch(() => undefined);
     await admin.deleteTopics({ topics: [topic] });
   });
+}
+
+/** Writes `count` messages m0, m1, … to `topic`, acknowledged by all replicas, spread in turn over partitions 0 to `partitionCount` − 1. */
+export async function produceRoundRobin(client: Kafka, topic: string, count: number, partitionCount: number): Promise<void> {
+  const producer = client.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, n) => ({ partition: n % partitionCount, value: `m${n}` })) });
+  } finally {
+    await producer.disconnect();
+  }
 }

@@ -17,7 +17,7 @@ import { repoRoot } from '../env/paths.ts';
 import { freeLoopbackPort } from '../env/ports.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import { startDaemon, type DaemonProcess } from './daemon-process.ts';
-import { deleteGroupAndTopic, withKafkaAdmin } from './kafkajs-admin.ts';
+import { deleteGroupAndTopic, produceRoundRobin, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -41,7 +41,7 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
     client = new Kafka({ clientId: 'lagpilot-status-test', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
     await withKafkaAdmin(client, async (admin) => {
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
-      await produce(30);
+      await produceRoundRobin(client, topic, 30, 3);
       // Committed 5, 10 and 0 of 10 each (partitions 3 to 5 stay empty): lag 5 + 0 + 10 = 15. Six
       // partitions: 3 and 6 consumers both share them evenly.
       await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '10' }, { partition: 2, offset: '0' }] });
@@ -89,16 +89,6 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
     await deleteGroupAndTopic(client, group, topic);
     if (exit !== undefined && exit.code !== 0) throw new Error(`lagpilot did not exit cleanly: ${JSON.stringify(exit)}\n${daemon?.stderr() ?? ''}`);
   });
-
-  async function produce(count: number): Promise<void> {
-    const producer = client.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    try {
-      await producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, n) => ({ partition: n % 3, value: `m${n}` })) });
-    } finally {
-      await producer.disconnect();
-    }
-  }
 
   function running(): DaemonProcess {
     if (daemon === undefined) throw new Error('the daemon did not start');
@@ -243,7 +233,7 @@ describe('status API and page (real daemon, real Kafka, headless Chromium)', fun
 
     // Live: the page follows the lag to 30 without a reload, and its plot gains points.
     const before = await pointCount(page, 'lagMessages');
-    await produce(15);
+    await produceRoundRobin(client, topic, 15, 3);
     await waitForShownLag(page, 30);
     await waitForPoints(page, 'lagMessages', before + 1);
     // 30 messages at 5 per replica ask for 6, decided and (dry-run) applied.

@@ -1,15 +1,10 @@
 import { expect } from 'chai';
-import { parseConfigText } from '../loader.ts';
+import { parseWithMinimalConfig } from './parse-for-test.ts';
 
-const base = `
-clusters:
-  - name: main
-    bootstrap: ["127.0.0.1:9092"]
-targets: []
-`;
+const environment = { POD_NAME: 'lagpilot-7d9f-x2' };
 
 function parse(extra: string) {
-  return parseConfigText(`${base}${extra}`, { sourceName: 'test.yaml', environment: { POD_NAME: 'lagpilot-7d9f-x2' } });
+  return parseWithMinimalConfig(extra, environment);
 }
 
 describe('config: leaderElection', () => {

@@ -1,16 +1,5 @@
 import { expect } from 'chai';
-import { parseConfigText } from '../loader.ts';
-
-const base = `
-clusters:
-  - name: main
-    bootstrap: ["127.0.0.1:9092"]
-targets: []
-`;
-
-function parse(extra: string) {
-  return parseConfigText(`${base}${extra}`, { sourceName: 'test.yaml', environment: {} });
-}
+import { parseWithMinimalConfig as parse } from './parse-for-test.ts';
 
 function problemsOf(extra: string): string {
   const result = parse(extra);
