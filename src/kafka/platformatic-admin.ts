@@ -128,6 +128,30 @@ function failWithKafkaError(operation: string, subject: string, errorCode: numbe
   throw new KafkaAdminError(codeForKafkaError(kafkaError), operation, `${subject}: Kafka answered ${kafkaError}${detail}`, { kafkaError });
 }
 
+/** The named topics as a Metadata answer describes them, in the order named; a topic missing from it is UNKNOWN_TOPIC. */
+function topicDescriptions(names: string[], response: metadataV12.MetadataResponse): TopicDescription[] {
+  const byName = new Map(response.topics.map((topic) => [topic.name, topic]));
+  return names.map((name) => {
+    const topic = byName.get(name);
+    if (topic === undefined || topic.errorCode === unknownTopicOrPartition) {
+      throw new KafkaAdminError('UNKNOWN_TOPIC', 'describeTopics', `topic ${name} does not exist`, { kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    }
+    if (topic.errorCode !== 0) failWithKafkaError('describeTopics', `topic ${name}`, topic.errorCode, null);
+    return {
+      name,
+      topicId: topic.topicId,
+      partitions: [...topic.partitions]
+        .sort((a, b) => a.partitionIndex - b.partitionIndex)
+        .map((partition) => ({
+          partition: partition.partitionIndex,
+          leader: partition.errorCode === leaderNotAvailable ? -1 : partition.leaderId,
+          replicas: [...partition.replicaNodes],
+          isr: [...partition.isrNodes],
+        })),
+    };
+  });
+}
+
 /** The first data record at or after the offset (compaction or a transaction marker can take the one asked for). */
 function firstRecordAtOrAfter(topic: string, partition: number, offset: bigint, batches: RecordsBatch[]): FetchedRecord | null {
   for (const batch of batches) {
@@ -253,12 +277,11 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
     return this.#admin.connections.get(broker);
   }
 
-  /** A connection to some broker of `known` metadata, or of freshly read metadata when none is given. */
-  async #anyBrokerConnection(known?: ClusterMetadata): Promise<Connection> {
-    const metadata = known ?? (await this.#metadata([]));
-    const broker = metadata.brokers.values().next().value;
-    if (broker === undefined) throw new KafkaAdminError('BROKER_UNREACHABLE', 'connect', 'the cluster reported no brokers');
-    return this.#connectionTo(broker);
+  /** A connection to the first of `knownBrokers`, or of the brokers in freshly read metadata when none are given. */
+  async #anyBrokerConnection(knownBrokers?: Iterable<Broker>): Promise<Connection> {
+    const brokers = knownBrokers ?? (await this.#metadata([])).brokers.values();
+    for (const broker of brokers) return this.#connectionTo(broker);
+    throw new KafkaAdminError('BROKER_UNREACHABLE', 'connect', 'the cluster reported no brokers');
   }
 
   async listConsumerGroups(): Promise<ConsumerGroupListing[]> {
@@ -423,27 +446,7 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
   async describeTopics(topics: string[]): Promise<TopicDescription[]> {
     return this.#run('describeTopics', `topics ${topics.join(', ')}`, async () => {
       if (topics.length === 0) return [];
-      const response = await this.#topicMetadata(topics);
-      const byName = new Map(response.topics.map((topic) => [topic.name, topic]));
-      return topics.map((name) => {
-        const topic = byName.get(name);
-        if (topic === undefined || topic.errorCode === unknownTopicOrPartition) {
-          throw new KafkaAdminError('UNKNOWN_TOPIC', 'describeTopics', `topic ${name} does not exist`, { kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION' });
-        }
-        if (topic.errorCode !== 0) failWithKafkaError('describeTopics', `topic ${name}`, topic.errorCode, null);
-        return {
-          name,
-          topicId: topic.topicId,
-          partitions: [...topic.partitions]
-            .sort((a, b) => a.partitionIndex - b.partitionIndex)
-            .map((partition) => ({
-              partition: partition.partitionIndex,
-              leader: partition.errorCode === leaderNotAvailable ? -1 : partition.leaderId,
-              replicas: [...partition.replicaNodes],
-              isr: [...partition.isrNodes],
-            })),
-        };
-      });
+      return topicDescriptions(topics, await this.#topicMetadata(topics));
     });
   }
 
@@ -666,11 +669,17 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
   async listPartitionReassignments(topics?: string[]): Promise<OngoingReassignment[]> {
     return this.#run('listPartitionReassignments', topics === undefined ? 'all topics' : `topics ${topics.join(', ')}`, async () => {
       let requested: { name: string; partitionIndexes: number[] }[] | null = null;
-      if (topics !== undefined) {
-        const described = await this.describeTopics(topics);
-        requested = described.map((topic) => ({ name: topic.name, partitionIndexes: topic.partitions.map((p) => p.partition) }));
+      let connection: Connection;
+      if (topics !== undefined && topics.length > 0) {
+        // Polled while a reassignment batch moves: the one Metadata answer gives both the
+        // partitions to ask about and a broker to ask.
+        const metadata = await this.#run('describeTopics', `topics ${topics.join(', ')}`, () => this.#topicMetadata(topics));
+        requested = topicDescriptions(topics, metadata).map((topic) => ({ name: topic.name, partitionIndexes: topic.partitions.map((p) => p.partition) }));
+        connection = await this.#anyBrokerConnection(metadata.brokers);
+      } else {
+        if (topics !== undefined) requested = [];
+        connection = await this.#anyBrokerConnection();
       }
-      const connection = await this.#anyBrokerConnection();
       const response = await listPartitionReassignmentsV0.api.async(connection, this.#requestTimeoutMs, requested);
       if (response.errorCode !== 0) failWithKafkaError('listPartitionReassignments', 'reassignments', response.errorCode, orNull(response.errorMessage));
       return response.topics.flatMap((topic) =>
@@ -718,7 +727,7 @@ export class PlatformaticKafkaAdmin implements KafkaAdminPort {
         await send(await this.#connectionTo(broker), [resourceOf(change)]);
       }
       const topicChanges = changes.filter((c) => c.kind === 'topic');
-      if (topicChanges.length > 0) await send(await this.#anyBrokerConnection(metadata), topicChanges.map(resourceOf));
+      if (topicChanges.length > 0) await send(await this.#anyBrokerConnection(metadata.brokers.values()), topicChanges.map(resourceOf));
     });
   }
 

@@ -204,13 +204,18 @@ describe('Kafka admin port on @platformatic/kafka (real Kafka 4)', function () {
     expect(ours.every((p) => p.sizeBytes > 0n)).to.equal(true);
   });
 
-  it('reports no ongoing reassignment and accepts a reassignment to the replica it already has', async function () {
+  it('reports no ongoing reassignment with one Metadata request, and accepts a reassignment to the replica it already has', async function () {
     await port.alterPartitionReassignments([{ topic, partition: 0, replicas: [kafka.nodeId] }]);
     const ongoing = await waitFor('the no-op reassignment to finish', async () => {
       const listed = await port.listPartitionReassignments([topic]);
       return listed.length === 0 ? listed : undefined;
     }, 10_000);
     expect(ongoing).to.deep.equal([]);
+
+    // Polled while a reassignment batch moves: one Metadata request finds both the partitions and a broker to ask.
+    const before = port.requestCounts();
+    expect(await port.listPartitionReassignments([topic])).to.deep.equal([]);
+    expect(requestCountsBetween(before, port.requestCounts())).to.deep.equal({ Metadata: 1, ListPartitionReassignments: 1 });
   });
 
   it('fails with UNKNOWN_TOPIC naming the topic', async function () {
