@@ -17,6 +17,7 @@ class FakeCluster {
   readonly configChanges: ConfigChange[][] = [];
   readonly elections: number[] = [];
   readonly describedTopics: string[][] = [];
+  clusterDescriptions = 0;
 
   admin(): KafkaAdminPort {
     const check = () => {
@@ -27,7 +28,10 @@ class FakeCluster {
         check();
         return Promise.resolve(this.ongoing);
       },
-      describeCluster: () => Promise.resolve({ clusterId: 'c', controllerId: 1, brokers: this.brokers.map((nodeId) => ({ nodeId, host: '127.0.0.1', port: 9000 + nodeId, rack: null })) }),
+      describeCluster: () => {
+        this.clusterDescriptions += 1;
+        return Promise.resolve({ clusterId: 'c', controllerId: 1, brokers: this.brokers.map((nodeId) => ({ nodeId, host: '127.0.0.1', port: 9000 + nodeId, rack: null })) });
+      },
       listTopics: () => Promise.resolve([...this.topics.keys()]),
       describeTopics: (names) => {
         this.describedTopics.push([...names]);
@@ -126,7 +130,7 @@ describe('brokers actuator', () => {
     expect(again.code).to.equal('AlreadyAtDesired');
   });
 
-  it('reads the partitions once per batch: the up-front ISR check stands for the first batch', async () => {
+  it('reads the partitions once per batch (the up-front ISR check stands for the first batch) and the broker list twice', async () => {
     const cluster = new FakeCluster();
     cluster.topics.set('orders', sixPartitionsOnThree());
     const { actuator: brokers } = actuator(cluster, { maxConcurrentMoves: 2 });
@@ -136,6 +140,10 @@ describe('brokers actuator', () => {
     expect(batches).to.be.greaterThan(1);
     // The assignments, the up-front check, then one check before each batch after the first.
     expect(cluster.describedTopics).to.deep.equal(Array.from({ length: 1 + batches }, () => ['orders']));
+    // The broker list that showed the new broker registered also serves the plan and the throttles;
+    // it is read once more only to lift the throttles.
+    expect(cluster.configChanges[0]?.filter((change) => change.kind === 'broker').map((change) => change.name)).to.deep.equal(['1', '2', '3', '4']);
+    expect(cluster.clusterDescriptions).to.equal(2);
   });
 
   it('dry run: returns the plan and changes nothing', async () => {

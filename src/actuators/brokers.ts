@@ -211,7 +211,7 @@ export class BrokersActuator implements Actuator {
       };
     }
     const plan = await this.plan(this.plannedBrokers(targetIds, registered));
-    const moved = await this.execute(plan);
+    const moved = await this.execute(plan, registered);
     const prefix = `added broker ${added.join(', ')} (${String(before)} -> ${String(desired)}); `;
     if (!moved.ok) return { status: 'failed', code: moved.code, detail: prefix + moved.detail, plan, ...scaled };
     return { status: 'applied', code: 'Scaled', detail: prefix + moved.detail, plan, ...scaled };
@@ -252,7 +252,7 @@ export class BrokersActuator implements Actuator {
         ...scaled,
       };
     }
-    const moved = await this.execute(plan);
+    const moved = await this.execute(plan, cluster.brokers);
     if (!moved.ok) return { status: 'failed', code: moved.code, detail: `draining broker ${removing.join(', ')}: ${moved.detail}; no broker removed`, plan, replicasBefore: before };
     // A topic created while the drain ran can have put replicas back on them.
     const stillHeld = this.replicasOn(await this.assignments(), removing);
@@ -281,13 +281,14 @@ export class BrokersActuator implements Actuator {
 
   private async rebalance(count: number): Promise<BrokersActuationResult> {
     const targetIds = this.pool.nodeIds(count);
-    const plan = await this.plan(this.plannedBrokers(targetIds, (await this.admin.describeCluster()).brokers));
+    const registered = (await this.admin.describeCluster()).brokers;
+    const plan = await this.plan(this.plannedBrokers(targetIds, registered));
     const same = { replicasBefore: count, replicasAfter: count };
     if (plan.moves.length === 0) {
       return { status: 'noop', code: 'AlreadyAtDesired', detail: `${this.pool.description} already runs ${String(count)} brokers and the partitions are balanced`, plan, ...same };
     }
     if (this.dryRun) return { status: 'dryRun', code: 'WouldRebalance', detail: `${String(count)} brokers already; would ${this.describePlan(plan)}`, plan, ...same };
-    const moved = await this.execute(plan);
+    const moved = await this.execute(plan, registered);
     if (!moved.ok) return { status: 'failed', code: moved.code, detail: `rebalancing ${String(count)} brokers: ${moved.detail}`, plan, ...same };
     return { status: 'applied', code: 'Rebalanced', detail: `${String(count)} brokers already; ${moved.detail}`, plan, ...same };
   }
@@ -389,14 +390,15 @@ export class BrokersActuator implements Actuator {
     return undefined;
   }
 
-  private async execute(plan: ReassignmentPlan): Promise<MoveOutcome> {
+  /** Moves the plan's partitions in batches; `registered` is the cluster's broker list the plan was made from. */
+  private async execute(plan: ReassignmentPlan, registered: BrokerDescription[]): Promise<MoveOutcome> {
     if (plan.moves.length === 0) return { ok: true, code: 'NothingToMove', detail: 'no partition to move' };
     const started = Date.now();
     const minIsr = await this.minInsyncReplicas([...new Set(plan.moves.map((move) => move.topic))]);
     // Nothing is changed when the first check already refuses.
     const upFront = await this.isrRefusal(plan.moves, minIsr);
     if (upFront !== undefined) return { ok: false, code: upFront.code, detail: `refused before any move: ${upFront.reason}` };
-    await this.setThrottles(plan.moves);
+    await this.setThrottles(plan.moves, registered);
     let leaveThrottles = false;
     let throttleNote = '';
     let done = 0;
@@ -466,11 +468,12 @@ export class BrokersActuator implements Actuator {
     return total;
   }
 
-  private async setThrottles(moves: PartitionMove[]): Promise<void> {
+  /** Throttles the copy of the moves' new replicas on the brokers of `registered` that take part in it. */
+  private async setThrottles(moves: PartitionMove[], registered: BrokerDescription[]): Promise<void> {
     const copying = moves.filter((move) => addedReplicas(move).length > 0);
     if (copying.length === 0) return;
-    const registered = new Set((await this.admin.describeCluster()).brokers.map((broker) => broker.nodeId));
-    const brokers = [...new Set(copying.flatMap((move) => [...move.from, ...move.to]))].filter((nodeId) => registered.has(nodeId)).sort((a, b) => a - b);
+    const registeredIds = new Set(registered.map((broker) => broker.nodeId));
+    const brokers = [...new Set(copying.flatMap((move) => [...move.from, ...move.to]))].filter((nodeId) => registeredIds.has(nodeId)).sort((a, b) => a - b);
     const rate = String(this.config.throttleBytesPerSecond);
     const changes: ConfigChange[] = brokers.map((nodeId) => ({
       kind: 'broker',
