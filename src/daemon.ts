@@ -26,7 +26,7 @@ import { kafkaClusterCheck } from './server/checks/kafka.ts';
 import { prometheusCheck } from './server/checks/prometheus.ts';
 import { redisCheck } from './server/checks/redis.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http-server.ts';
-import { registerCollectorMetrics } from './server/collector-metrics.ts';
+import { registerCollectorMetrics, type CollectorExposition } from './server/collector-metrics.ts';
 import { createMetricsRegistry } from './server/metrics.ts';
 import { ReadinessChecks } from './server/readiness.ts';
 import { describeTargets } from './server/status-api.ts';
@@ -105,9 +105,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     registry,
     logger: options.logger.child({ component: 'heap-release' }),
   });
-  closers.push({ name: 'heap release', close: () => { heapRelease.stop(); return Promise.resolve(); } });
 
   let reconciler: Reconciler | undefined;
+  let collectorExposition: CollectorExposition | undefined;
   let tick: TickFunction;
   // The status page's last hour, fed by every evaluation of the control loop.
   const history = new StatusHistory({ registry });
@@ -121,7 +121,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
   if (options.tick === undefined) {
     try {
-      reconciler = await startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers, history, minimumHolds, heapRelease });
+      const loop = await startControlLoop(config, { registry, redis, journal, leader, clock, logger: options.logger, closers, history, minimumHolds, heapRelease });
+      reconciler = loop.reconciler;
+      collectorExposition = loop.collectorExposition;
     } catch (error) {
       await closeAll(closers, logger, config.shutdown.deadline);
       throw error;
@@ -161,6 +163,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       alertmanagerWebhook,
       decisions: { store: journal, targets: config.targets.map((target) => target.name) },
       status: { version: options.version, targets: describeTargets(config.targets), history, store: journal, leader, now: () => clock.now() },
+      // A scrape of 2,000 groups leaves megabytes of series and text behind.
+      ...(collectorExposition === undefined ? {} : { moreMetrics: collectorExposition }),
+      afterMetrics: () => { heapRelease.noteActivity(); },
       logger: options.logger.child({ component: 'http' }),
     });
   } catch (error) {
@@ -198,6 +203,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const problems: string[] = [];
     readiness.markNotReady('shutting down');
     const { abandoned } = await scheduler.stop(remaining());
+    // Nothing to release for once the loop stopped; its timer never keeps the process alive anyway.
+    heapRelease.stop();
     if (abandoned.length > 0) problems.push(`ticks still running at the deadline: ${abandoned.join(', ')}`);
     // No tick acts any more: the lease can go to a successor now.
     problems.push(...(await closeAll([{ name: 'leader election', close: async () => { await leader.stop(); } }], logger, remaining())));
@@ -239,7 +246,7 @@ interface ControlLoopWiring {
  * The control loop of every target: its collectors through the runner (the last collection
  * also feeds /metrics), its engine settings and its actuator, joined by the reconciler.
  */
-async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWiring): Promise<Reconciler> {
+async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWiring): Promise<{ reconciler: Reconciler; collectorExposition: CollectorExposition }> {
   const actuators: { target: TargetConfig; actuator: Actuator }[] = [];
   for (const target of config.targets) {
     try {
@@ -260,13 +267,13 @@ async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWirin
   const monitor = config.monitor.length === 0
     ? undefined
     : new GroupMonitor({ entries: config.monitor, targets: config.targets, clusters: services.clusters, lag: services.lag, registry: wiring.registry, logger: wiring.logger.child({ component: 'group-monitor' }), afterSweep: () => { wiring.heapRelease.noteActivity(); } });
-  registerCollectorMetrics({ registry: wiring.registry, collections: last, partitionSeries: config.server.partitionMetrics, watched: monitor?.samples });
+  const collectorExposition = registerCollectorMetrics({ registry: wiring.registry, collections: last, partitionSeries: config.server.partitionMetrics, watched: monitor?.samples });
   if (monitor !== undefined) {
     // Closed before the collectors (closers run in reverse): no sweep is left using their clients.
     wiring.closers.push({ name: 'group monitor', close: () => monitor.stop() });
     monitor.start();
   }
-  return new Reconciler({
+  const reconciler = new Reconciler({
     targets: actuators.map(({ target, actuator }) => ({
       name: target.name,
       engine: engineConfigForTarget(target),
@@ -285,6 +292,7 @@ async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWirin
     onEvaluated: wiring.history.record,
     minimumHolds: wiring.minimumHolds,
   });
+  return { reconciler, collectorExposition };
 }
 
 /** The daemon's Redis client; ioredis is loaded only when the config has a redis section. */

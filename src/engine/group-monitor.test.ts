@@ -5,7 +5,7 @@ import type { GroupReport, LagTarget, SweepReport } from '../collectors/kafka-la
 import type { MonitorEntryConfig } from '../config/schema.ts';
 import type { CommittedOffset, ConsumerGroupListing, KafkaAdminPort } from '../kafka/admin-port.ts';
 import { createLogger } from '../logging/logger.ts';
-import { registerCollectorMetrics } from '../server/collector-metrics.ts';
+import { registerCollectorMetrics, type CollectorExposition } from '../server/collector-metrics.ts';
 import { Writable } from 'node:stream';
 import { GroupMonitor, type MonitorClusters, type MonitorLagSweeper } from './group-monitor.ts';
 
@@ -56,10 +56,26 @@ class FakeCluster implements MonitorClusters, MonitorLagSweeper {
   }
 }
 
-async function metricValues(registry: Registry, name: string): Promise<{ labels: Record<string, string | number>; value: number }[]> {
-  const metric = registry.getSingleMetric(name);
-  if (metric === undefined) throw new Error(`${name} is not registered`);
-  return (await metric.get()).values.map((value) => ({ labels: value.labels as Record<string, string | number>, value: value.value }));
+interface ScrapeSource {
+  registry: Registry;
+  exposition: CollectorExposition;
+}
+
+/**
+ * The series of `name` in what /metrics would serve (the registry's text, then the sample-fed
+ * families), read back from the text: labels here carry no escaped characters.
+ */
+async function metricValues(metrics: ScrapeSource, name: string): Promise<{ labels: Record<string, string>; value: number }[]> {
+  const text = `${await metrics.registry.metrics()}\n${metrics.exposition.text()}`;
+  if (!new RegExp(`^# TYPE ${name} `, 'm').test(text)) throw new Error(`${name} is not exported`);
+  const series: { labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (match?.[1] !== name) continue;
+    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((label) => [label[1] ?? '', label[2] ?? '']));
+    series.push({ labels, value: Number(match[3]) });
+  }
+  return series;
 }
 
 describe('group monitor', () => {
@@ -70,23 +86,23 @@ describe('group monitor', () => {
     const cluster = new FakeCluster();
     const registry = new Registry();
     const monitor = new GroupMonitor({ entries, targets, clusters: cluster, lag: cluster, registry, logger: quietLogger, now });
-    registerCollectorMetrics({ registry, collections: { all: () => [], version: 0 }, partitionSeries: true, watched: monitor.samples });
-    return { cluster, registry, monitor };
+    const exposition = registerCollectorMetrics({ registry, collections: { all: () => [], version: 0 }, partitionSeries: true, watched: monitor.samples });
+    return { cluster, metrics: { registry, exposition }, monitor };
   }
 
   it('exports the lag of every matching group with an empty target label, and drops a group that is no longer listed', async () => {
-    const { cluster, registry, monitor } = setUp([entry({ excludeGroupPattern: 'app-test' })]);
+    const { cluster, metrics, monitor } = setUp([entry({ excludeGroupPattern: 'app-test' })]);
     cluster.committed = new Map([['app-a', 40], ['app-b', 90], ['app-test', 0], ['other', 0]]);
     const first = await monitor.sweepNow('all');
     expect(first).to.include({ groups: 2, partialGroups: 0 });
-    expect(await metricValues(registry, 'lagpilot_consumergroup_lag_messages')).to.have.deep.members([
+    expect(await metricValues(metrics, 'lagpilot_consumergroup_lag_messages')).to.have.deep.members([
       { labels: { target: '', cluster: 'main', group: 'app-a' }, value: 60 },
       { labels: { target: '', cluster: 'main', group: 'app-b' }, value: 10 },
     ]);
-    const statuses = await metricValues(registry, 'lagpilot_consumergroup_status');
+    const statuses = await metricValues(metrics, 'lagpilot_consumergroup_status');
     expect(statuses.filter((s) => s.value === 1).map((s) => [s.labels.group, s.labels.status])).to.have.deep.members([['app-a', 'STOP'], ['app-b', 'STOP']]);
     // Partition series stay off unless the entry asks for them.
-    expect(await metricValues(registry, 'lagpilot_consumergroup_partition_lag_messages')).to.deep.equal([]);
+    expect(await metricValues(metrics, 'lagpilot_consumergroup_partition_lag_messages')).to.deep.equal([]);
 
     cluster.committed.delete('app-b');
     cluster.committed.set('app-a', 70);
@@ -94,9 +110,9 @@ describe('group monitor', () => {
     await monitor.sweepNow('all');
     expect(monitor.watchedGroups('all')).to.deep.equal(['app-a']);
     expect(cluster.forgotten).to.deep.equal(['monitor/all/app-b']);
-    expect(await metricValues(registry, 'lagpilot_consumergroup_lag_messages')).to.deep.equal([{ labels: { target: '', cluster: 'main', group: 'app-a' }, value: 30 }]);
+    expect(await metricValues(metrics, 'lagpilot_consumergroup_lag_messages')).to.deep.equal([{ labels: { target: '', cluster: 'main', group: 'app-a' }, value: 30 }]);
     // 30 messages committed in 10 s.
-    expect(await metricValues(registry, 'lagpilot_consumergroup_consume_rate_messages_per_second')).to.deep.equal([{ labels: { cluster: 'main', group: 'app-a' }, value: 3 }]);
+    expect(await metricValues(metrics, 'lagpilot_consumergroup_consume_rate_messages_per_second')).to.deep.equal([{ labels: { cluster: 'main', group: 'app-a' }, value: 3 }]);
   });
 
   it('leaves a group a target scales, or an earlier entry watches, to its owner', async () => {
@@ -109,30 +125,30 @@ describe('group monitor', () => {
   });
 
   it('exports partition series when the entry asks, and reads the committed topics through the topic filter', async () => {
-    const { cluster, registry, monitor } = setUp([entry({ partitionSeries: true, topicPattern: 't' })]);
+    const { cluster, metrics, monitor } = setUp([entry({ partitionSeries: true, topicPattern: 't' })]);
     cluster.committed = new Map([['app-a', 25]]);
     await monitor.sweepNow('all');
     expect(cluster.sweptTargets.map((target) => target.topics)).to.deep.equal([['t']]);
-    expect(await metricValues(registry, 'lagpilot_consumergroup_partition_lag_messages')).to.deep.equal([
+    expect(await metricValues(metrics, 'lagpilot_consumergroup_partition_lag_messages')).to.deep.equal([
       { labels: { target: '', cluster: 'main', group: 'app-a', topic: 't', partition: '0' }, value: 75 },
     ]);
   });
 
   it('marks the entry stale and withdraws its series when the listing fails, counting the error; recovers at the next good sweep', async () => {
-    const { cluster, registry, monitor } = setUp([entry()]);
+    const { cluster, metrics, monitor } = setUp([entry()]);
     cluster.committed = new Map([['app-a', 40]]);
     await monitor.sweepNow('all');
     cluster.failListing = new Error('connection refused');
     const failed = await monitor.sweepNow('all');
     expect(failed.failure).to.match(/could not list the consumer groups of cluster main: connection refused/);
-    expect(await metricValues(registry, 'lagpilot_monitor_stale')).to.deep.equal([{ labels: { monitor: 'all', cluster: 'main' }, value: 1 }]);
-    expect(await metricValues(registry, 'lagpilot_consumergroup_lag_messages')).to.deep.equal([]);
-    expect(await metricValues(registry, 'lagpilot_collector_errors_total')).to.deep.equal([{ labels: { collector: 'group-monitor', code: 'QUERY_FAILED' }, value: 1 }]);
+    expect(await metricValues(metrics, 'lagpilot_monitor_stale')).to.deep.equal([{ labels: { monitor: 'all', cluster: 'main' }, value: 1 }]);
+    expect(await metricValues(metrics, 'lagpilot_consumergroup_lag_messages')).to.deep.equal([]);
+    expect(await metricValues(metrics, 'lagpilot_collector_errors_total')).to.deep.equal([{ labels: { collector: 'group-monitor', code: 'QUERY_FAILED' }, value: 1 }]);
 
     cluster.failListing = undefined;
     await monitor.sweepNow('all');
-    expect(await metricValues(registry, 'lagpilot_monitor_stale')).to.deep.equal([{ labels: { monitor: 'all', cluster: 'main' }, value: 0 }]);
-    expect(await metricValues(registry, 'lagpilot_consumergroup_lag_messages')).to.have.length(1);
+    expect(await metricValues(metrics, 'lagpilot_monitor_stale')).to.deep.equal([{ labels: { monitor: 'all', cluster: 'main' }, value: 0 }]);
+    expect(await metricValues(metrics, 'lagpilot_consumergroup_lag_messages')).to.have.length(1);
   });
 
   it('runs the sweeps of one entry one after the other, however many are asked for at once', async () => {

@@ -64,7 +64,7 @@ export class HeapRelease {
   }
 
   /**
-   * Work just finished (a sweep, an evaluation): release once none follows for the quiet time,
+   * Work just finished (a sweep, an evaluation, a /metrics answer): release once none follows for the quiet time,
    * or at the latest the minimum interval after the first unreleased work, so that work that
    * never pauses (many targets on staggered intervals) still gets its releases.
    */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import type { Sample } from '../collectors/collector.ts';
 import { LastCollections, type TargetCollection } from '../engine/collection.ts';
-import { registerCollectorMetrics } from './collector-metrics.ts';
+import { registerCollectorMetrics, type CollectorExposition } from './collector-metrics.ts';
 
 const nowMs = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -35,13 +35,18 @@ function ordersCollection(partial = false): TargetCollection {
   };
 }
 
+/** What /metrics serves: the registry's text, then the sample-fed families. */
+async function scrape(registry: Registry, exposition: CollectorExposition): Promise<string> {
+  return `${await registry.metrics()}\n${exposition.text()}`;
+}
+
 describe('collector metrics on /metrics', () => {
   it('exports group lag, status one-hot, rates and broker health from the last collections', async () => {
     const registry = new Registry();
     const collections = new LastCollections();
-    registerCollectorMetrics({ registry, collections, partitionSeries: true });
+    const exposition = registerCollectorMetrics({ registry, collections, partitionSeries: true });
     collections.record(ordersCollection());
-    const text = await registry.metrics();
+    const text = await scrape(registry, exposition);
     expect(text).to.contain('lagpilot_consumergroup_lag_messages{target="orders",cluster="main",group="orders-consumer"} 120');
     expect(text).to.contain('lagpilot_consumergroup_lag_seconds{target="orders",cluster="main",group="orders-consumer"} 4.5');
     expect(text).to.contain('lagpilot_consumergroup_partition_lag_messages{target="orders",cluster="main",group="orders-consumer",topic="orders",partition="1"} 20');
@@ -60,9 +65,9 @@ describe('collector metrics on /metrics', () => {
   it('leaves out per-partition series when they are switched off', async () => {
     const registry = new Registry();
     const collections = new LastCollections();
-    registerCollectorMetrics({ registry, collections, partitionSeries: false });
+    const exposition = registerCollectorMetrics({ registry, collections, partitionSeries: false });
     collections.record(ordersCollection());
-    const text = await registry.metrics();
+    const text = await scrape(registry, exposition);
     expect(text).to.contain('lagpilot_consumergroup_lag_messages{');
     expect(text).to.not.contain('partition_lag');
     expect(text).to.not.contain('partition="');
@@ -71,13 +76,41 @@ describe('collector metrics on /metrics', () => {
   it('drops series a newer collection no longer has, and says the target is partial', async () => {
     const registry = new Registry();
     const collections = new LastCollections();
-    registerCollectorMetrics({ registry, collections, partitionSeries: true });
+    const exposition = registerCollectorMetrics({ registry, collections, partitionSeries: true });
     collections.record(ordersCollection());
-    await registry.metrics();
+    await scrape(registry, exposition);
     collections.record({ ...ordersCollection(true), samples: [] });
-    const text = await registry.metrics();
+    const text = await scrape(registry, exposition);
     expect(text).to.not.contain('lagpilot_consumergroup_lag_messages{');
     expect(text).to.contain('lagpilot_target_collection_partial{target="orders"} 1');
     expect(text).to.contain('lagpilot_target_collection_errors{target="orders",collector="prometheus",code="UNREACHABLE"} 1');
+  });
+
+  it('writes each family once with its HELP and TYPE, escapes label values, and writes a series several targets share once', () => {
+    const registry = new Registry();
+    const collections = new LastCollections();
+    const exposition = registerCollectorMetrics({ registry, collections, partitionSeries: false });
+    const odd = { target: 'odd', cluster: 'main', group: 'we "quote"\\ and\nbreak' };
+    const base = ordersCollection();
+    collections.record(base);
+    collections.record({
+      ...base,
+      target: 'odd',
+      samples: [
+        sample('consumergroup_lag_messages', Number.NaN, odd),
+        sample('consumergroup_lag_seconds', Number.POSITIVE_INFINITY, odd),
+        // The topic's produce rate seen by a second target a moment later: one series, the later value.
+        sample('topic_produce_rate', 41, { cluster: 'main', topic: 'orders' }),
+      ],
+    });
+    const text = exposition.text();
+    expect(text.match(/^# TYPE lagpilot_consumergroup_lag_messages gauge$/gm)).to.have.length(1);
+    expect(text.match(/^# HELP lagpilot_consumergroup_status /gm)).to.have.length(1);
+    expect(text).to.contain('lagpilot_consumergroup_lag_messages{target="odd",cluster="main",group="we \\"quote\\"\\\\ and\\nbreak"} NaN');
+    expect(text).to.contain('lagpilot_consumergroup_lag_seconds{target="odd",cluster="main",group="we \\"quote\\"\\\\ and\\nbreak"} +Inf');
+    expect(text.match(/^lagpilot_topic_produce_rate_messages_per_second\{/gm)).to.deep.equal(['lagpilot_topic_produce_rate_messages_per_second{']);
+    expect(text).to.contain('lagpilot_topic_produce_rate_messages_per_second{cluster="main",topic="orders"} 41');
+    expect(text.endsWith('\n')).to.equal(true);
+    expect(registry.getSingleMetric('lagpilot_consumergroup_lag_messages'), 'not also a registry gauge (a family twice is an invalid scrape)').to.equal(undefined);
   });
 });

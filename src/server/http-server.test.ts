@@ -32,6 +32,7 @@ describe('HTTP server', () => {
   let server: RunningHttpServer;
   let readiness: ReadinessChecks;
   let dependencyUp = true;
+  let metricsServed = 0;
   const registry = createMetricsRegistry('9.9.9');
 
   before(async () => {
@@ -50,10 +51,19 @@ describe('HTTP server', () => {
       registry,
       readiness,
       alertmanagerWebhook: new AlertmanagerWebhook(registry, silentLogger),
+      afterMetrics: () => { metricsServed += 1; },
       logger: silentLogger,
     });
   });
   after(async () => { await server.close(1000); });
+
+  it('tells once per /metrics answer that it was served, and not for other paths', async () => {
+    const before = metricsServed;
+    expect((await send(server.port, 'GET', '/metrics')).status).to.equal(200);
+    expect(metricsServed).to.equal(before + 1);
+    await send(server.port, 'GET', '/healthz');
+    expect(metricsServed).to.equal(before + 1);
+  });
 
   it('answers /healthz while the process runs', async () => {
     expect(await send(server.port, 'GET', '/healthz')).to.include({ status: 200, body: 'ok\n' });

@@ -26,6 +26,10 @@ export interface HttpServerOptions {
   decisions?: DecisionsSource;
   /** What the status page and /api/status show; without it the API answers 503. */
   status?: StatusSource;
+  /** Families written as text outside the registry (the collectors' samples), appended to its text on /metrics. */
+  moreMetrics?: { text(): string };
+  /** Called once a /metrics answer is sent: its text and series are garbage now (the heap release waits for it). */
+  afterMetrics?: () => void;
   logger: Logger;
 }
 
@@ -106,9 +110,11 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     }
     case '/metrics': {
       if (!reading) { sendMethodNotAllowed(response, 'GET, HEAD'); return; }
-      const body = await options.registry.metrics();
+      const registered = await options.registry.metrics();
+      const body = options.moreMetrics === undefined ? registered : `${registered}\n${options.moreMetrics.text()}`;
       response.writeHead(200, { 'content-type': options.registry.contentType });
       response.end(body);
+      options.afterMetrics?.();
       return;
     }
     case '/webhooks/alertmanager': {

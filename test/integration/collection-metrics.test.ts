@@ -2,11 +2,16 @@
 // Prometheus, one target with lag, broker-health and PromQL collectors; what /metrics shows must
 // be what Kafka holds, and a broken query must show up as an error metric without stopping the rest.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { parseConfigText } from '../../src/config/loader.ts';
 import { startDaemon, type RunningDaemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/logging/logger.ts';
+import { ensurePackageBinaries } from '../env/apt.ts';
 import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import type { PrometheusDetails } from '../env/services/prometheus.ts';
@@ -105,5 +110,17 @@ targets:
       (text) => (labelledSampleValue(text, 'lagpilot_topic_produce_rate_messages_per_second', { cluster: 'local', topic }) ?? 0) > 0 && labelledSampleValue(text, 'lagpilot_consumergroup_lag_messages', groupLabels) === 75,
     );
     expect(labelledSampleValue(later, 'lagpilot_consumergroup_consume_rate_messages_per_second', { cluster: 'local', group })).to.equal(0);
+
+    // Prometheus' own parser and linter on the whole scrape: it parses, and lagpilot's series
+    // pass the lint (the only findings are prom-client's default process metrics, which name
+    // three gauges "…_total").
+    const scratch = mkdtempSync(join(tmpdir(), 'lagpilot-scrape-'));
+    const scrapeFile = join(scratch, 'metrics.txt');
+    writeFileSync(scrapeFile, later);
+    const [promtool] = await ensurePackageBinaries('prometheus', ['promtool']);
+    const check = spawnSync('sh', ['-c', `"${promtool}" check metrics < "${scrapeFile}"`], { encoding: 'utf8', timeout: 30_000 });
+    rmSync(scratch, { recursive: true, force: true });
+    const findings = `${check.stdout}${check.stderr}`.split('\n').filter((line) => line.trim() !== '');
+    expect(findings.filter((line) => !/^nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/.test(line)), findings.join('\n')).to.deep.equal([]);
   });
 });
