@@ -70,6 +70,29 @@ describe('HeapRelease', () => {
     });
   });
 
+  it('waits 100 times as long as the last release took when that is longer than the minimum interval', async () => {
+    const clock = new ManualClock(0);
+    const registry = new Registry();
+    const collections: number[] = [];
+    // A release that holds the main thread for a few milliseconds of real time.
+    const slowCollect = (): void => {
+      collections.push(clock.now());
+      const until = performance.now() + 5;
+      while (performance.now() < until) { /* the collection's work */ }
+    };
+    const release = new HeapRelease({ collect: slowCollect, quietMillis: 10, minIntervalMillis: 20, clock, registry, logger: silentLogger });
+    release.noteActivity();
+    await clock.advance(10);
+    const metric = await registry.getSingleMetric('lagpilot_heap_release_duration_seconds')?.get();
+    const tookMillis = (metric?.values.find((value) => (value as { metricName?: string }).metricName === 'lagpilot_heap_release_duration_seconds_sum')?.value ?? Number.NaN) * 1000;
+    expect(tookMillis).to.be.at.least(5);
+    release.noteActivity();
+    await clock.advance(Math.floor(100 * tookMillis) - 1);
+    expect(collections, 'not before 100 times its duration').to.have.length(1);
+    await clock.advance(20);
+    expect(collections).to.have.length(2);
+  });
+
   it('does nothing without a collection (Node started without --expose-gc)', async () => {
     const h = harness({ collect: 'none' });
     h.release.noteActivity();

@@ -13,7 +13,7 @@ export const memorySchema = z
     releaseQuietPeriod: duration('Time without a finished sweep or evaluation before the heap is released.', '1s'),
     // 10 s: a release costs 40-80 ms of main thread at 2,000 watched groups; at most one per
     // 10 s keeps that under 1 % of the time, and a daemon with a 10s interval releases once per round.
-    releaseMinInterval: duration('Least time between two heap releases; also the longest a release waits when work never goes quiet.', '10s'),
+    releaseMinInterval: duration('Least time between two heap releases (after one that took d, at least 100 × d, so releases take at most 1 % of the time); also the longest a release waits when work never goes quiet.', '10s'),
   })
   .superRefine((section, context) => {
     if (section.releaseMinInterval <= 0) {
