@@ -26,7 +26,7 @@ import { kafkaClusterCheck } from './server/checks/kafka.ts';
 import { prometheusCheck } from './server/checks/prometheus.ts';
 import { redisCheck } from './server/checks/redis.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http-server.ts';
-import { registerCollectorMetrics, type CollectorExposition } from './server/collector-metrics.ts';
+import { exportedSampleNames, registerCollectorMetrics, type CollectorExposition } from './server/collector-metrics.ts';
 import { createMetricsRegistry } from './server/metrics.ts';
 import { ReadinessChecks } from './server/readiness.ts';
 import { describeTargets } from './server/status-api.ts';
@@ -260,7 +260,9 @@ async function startControlLoop(config: LagpilotConfig, wiring: ControlLoopWirin
   wiring.closers.push({ name: 'actuators', close: async () => { await Promise.all(actuators.map((entry) => entry.actuator.close())); } });
   const services = createCollectorServices(config, { logger: wiring.logger.child({ component: 'collectors' }), redis: wiring.redis });
   wiring.closers.push({ name: 'collectors', close: () => services.close() });
-  const last = new LastCollections();
+  // Only what /metrics exports outlives the evaluation that collected it.
+  const exported = exportedSampleNames(config.server.partitionMetrics);
+  const last = new LastCollections((name) => exported.has(name));
   // Each tick's own signal carries the target's tickTimeout; this only bounds the longest.
   const runner = new CollectionRunner({ registry: wiring.registry, stepTimeoutMillis: Math.max(1, ...config.targets.map((target) => target.tickTimeout)) });
   // Groups only watched (config `monitor`) share the clusters' admin connections and the lag collector.

@@ -133,4 +133,13 @@ describe('LastCollections', () => {
     last.retain(new Set(['a']));
     expect(last.all().map((c) => c.target)).to.deep.equal(['a']);
   });
+
+  it('keeps only the samples it is told to, leaving the recorded collection as it was', () => {
+    const last = new LastCollections((name) => !name.startsWith('partition_'));
+    const sample = (name: string) => ({ name, value: 1, unit: 'count' as const, labels: {}, timestampMs: 1, source: 'test' });
+    const recorded = { target: 'a', samples: [sample('consumergroup_lag_messages'), sample('partition_log_end_offset')], errors: [], partial: false, collectedAtMs: 1, durationSeconds: 0 };
+    last.record(recorded);
+    expect(last.get('a')?.samples.map((kept) => kept.name)).to.deep.equal(['consumergroup_lag_messages']);
+    expect(recorded.samples, 'the evaluation still sees every sample').to.have.length(2);
+  });
 });

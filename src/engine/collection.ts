@@ -148,7 +148,18 @@ function isCollectionResult(value: unknown): value is CollectionResult {
 /** The last collection of each target, for /metrics and the policies. */
 export class LastCollections {
   readonly #byTarget = new Map<string, TargetCollection>();
+  readonly #keepSample: ((name: string) => boolean) | undefined;
   #version = 0;
+
+  /**
+   * `keepSample` names the samples worth keeping past the evaluation (what /metrics exports):
+   * without per-partition series, a target's per-partition samples (about 60 of its 70 at 10
+   * partitions) would otherwise stay alive until its next collection, 17.7 MiB at 2,000 targets.
+   * By default every sample is kept.
+   */
+  constructor(keepSample?: (name: string) => boolean) {
+    this.#keepSample = keepSample;
+  }
 
   /** Grows with every change, so readers can tell whether what they derived is current. */
   get version(): number {
@@ -156,7 +167,8 @@ export class LastCollections {
   }
 
   record(collection: TargetCollection): void {
-    this.#byTarget.set(collection.target, collection);
+    const keep = this.#keepSample;
+    this.#byTarget.set(collection.target, keep === undefined ? collection : { ...collection, samples: collection.samples.filter((sample) => keep(sample.name)) });
     this.#version += 1;
   }
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import type { Sample } from '../collectors/collector.ts';
 import { LastCollections, type TargetCollection } from '../engine/collection.ts';
-import { registerCollectorMetrics, type CollectorExposition } from './collector-metrics.ts';
+import { exportedSampleNames, registerCollectorMetrics, type CollectorExposition } from './collector-metrics.ts';
 
 const nowMs = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -112,5 +112,13 @@ describe('collector metrics on /metrics', () => {
     expect(text).to.contain('lagpilot_topic_produce_rate_messages_per_second{cluster="main",topic="orders"} 41');
     expect(text.endsWith('\n')).to.equal(true);
     expect(registry.getSingleMetric('lagpilot_consumergroup_lag_messages'), 'not also a registry gauge (a family twice is an invalid scrape)').to.equal(undefined);
+  });
+
+  it('names the samples it exports, the per-partition ones only with partition series', () => {
+    expect([...exportedSampleNames(false)]).to.include.members(['consumergroup_lag_messages', 'consumergroup_status', 'topic_produce_rate', 'broker_online']);
+    const perPartition = ['consumergroup_partition_lag_messages', 'partition_lag_messages', 'consumergroup_partition_lag_seconds', 'partition_lag_seconds', 'consumergroup_partition_committed_offset', 'partition_log_end_offset'];
+    expect(perPartition.filter((name) => exportedSampleNames(false).has(name))).to.deep.equal([]);
+    expect([...exportedSampleNames(true)]).to.include.members(['partition_log_end_offset', 'consumergroup_partition_lag_messages', 'partition_lag_seconds']);
+    expect([...exportedSampleNames(true)], 'Prometheus query results are not exported').to.not.include('cpu');
   });
 });

@@ -95,6 +95,16 @@ export const exportedSeries: readonly ExportedSeries[] = [
   { samples: ['broker_log_dir_partition_bytes'], metric: 'lagpilot_kafka_log_dir_partition_bytes', help: 'Bytes of the partitions stored in the log directory.', labels: ['cluster', 'broker', 'log_dir'] },
 ];
 
+/** Names of the samples /metrics exports, with or without the per-partition families. */
+export function exportedSampleNames(partitionSeries: boolean): ReadonlySet<string> {
+  const names = new Set<string>(['consumergroup_status']);
+  for (const series of exportedSeries) {
+    if (series.partitionLevel === true && !partitionSeries) continue;
+    for (const name of series.samples) names.add(name);
+  }
+  return names;
+}
+
 /** Every status the lag collector can give; each gets a series so that alerts can match on value 1. */
 export const consumerStatuses = ['OK', 'WARN', 'STALL', 'STOP', 'REWIND', 'UNKNOWN'] as const;
 
