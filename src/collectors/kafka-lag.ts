@@ -581,24 +581,7 @@ export class KafkaLagCollector implements Collector<LagTarget> {
   /** The report as the collector contract's samples and errors. */
   resultOf(report: GroupReport): CollectionResult {
     const base = { target: report.target, cluster: report.cluster, group: report.group };
-    const samples: Sample[] = [];
-    const sample = (name: string, value: number, unit: Sample['unit'], labels: Record<string, string>): void => {
-      samples.push({ name, value, unit, labels, timestampMs: report.timestampMs, source: kafkaLagSource });
-    };
-    if (report.totalLag !== null) sample('consumergroup_lag_messages', Number(report.totalLag), 'messages', base);
-    if (report.maxLagSeconds !== null) sample('consumergroup_lag_seconds', report.maxLagSeconds, 'seconds', base);
-    sample('consumergroup_members', report.members.length, 'count', base);
-    sample('consumergroup_status', 1, 'count', { ...base, status: report.status.status });
-    if (this.#partitionSamples) {
-      for (const p of report.partitions) {
-        const labels = { ...base, topic: p.topic, partition: String(p.partition) };
-        if (p.lag !== null) sample('consumergroup_partition_lag_messages', Number(p.lag), 'messages', labels);
-        if (p.lagSeconds !== null) sample('consumergroup_partition_lag_seconds', p.lagSeconds, 'seconds', labels);
-        if (p.committedOffset !== null) sample('consumergroup_partition_committed_offset', Number(p.committedOffset), 'offset', labels);
-        if (p.logEndOffset !== null) sample('partition_log_end_offset', Number(p.logEndOffset), 'offset', { cluster: report.cluster, topic: p.topic, partition: String(p.partition) });
-        if (p.logStartOffset !== null) sample('partition_log_start_offset', Number(p.logStartOffset), 'offset', { cluster: report.cluster, topic: p.topic, partition: String(p.partition) });
-      }
-    }
+    const samples = groupReportSamples(report, base, { partitionSamples: this.#partitionSamples, source: kafkaLagSource });
     return { samples, errors: report.errors, partial: report.partial };
   }
 
@@ -610,4 +593,33 @@ export class KafkaLagCollector implements Collector<LagTarget> {
   async close(): Promise<void> {
     await this.#historyStore?.close();
   }
+}
+
+/**
+ * A group report's samples: lag in messages and seconds, members and status with `groupLabels`,
+ * then, with `partitionSamples`, each partition's lag, lag seconds, committed offset and log
+ * offsets. Shared by the targets' collections and the monitor's watched groups, which export
+ * the same series; `groupLabels` is used as given, so a caller can keep one object per group.
+ */
+export function groupReportSamples(report: GroupReport, groupLabels: Readonly<Record<string, string>>, options: { partitionSamples: boolean; source: string }): Sample[] {
+  const samples: Sample[] = [];
+  const { timestampMs } = report;
+  const sample = (name: string, value: number, unit: Sample['unit'], labels: Readonly<Record<string, string>>): void => {
+    samples.push({ name, value, unit, labels, timestampMs, source: options.source });
+  };
+  if (report.totalLag !== null) sample('consumergroup_lag_messages', Number(report.totalLag), 'messages', groupLabels);
+  if (report.maxLagSeconds !== null) sample('consumergroup_lag_seconds', report.maxLagSeconds, 'seconds', groupLabels);
+  sample('consumergroup_members', report.members.length, 'count', groupLabels);
+  sample('consumergroup_status', 1, 'count', { ...groupLabels, status: report.status.status });
+  if (!options.partitionSamples) return samples;
+  for (const p of report.partitions) {
+    const labels = { ...groupLabels, topic: p.topic, partition: String(p.partition) };
+    const topicLabels = { cluster: report.cluster, topic: p.topic, partition: String(p.partition) };
+    if (p.lag !== null) sample('consumergroup_partition_lag_messages', Number(p.lag), 'messages', labels);
+    if (p.lagSeconds !== null) sample('consumergroup_partition_lag_seconds', p.lagSeconds, 'seconds', labels);
+    if (p.committedOffset !== null) sample('consumergroup_partition_committed_offset', Number(p.committedOffset), 'offset', labels);
+    if (p.logEndOffset !== null) sample('partition_log_end_offset', Number(p.logEndOffset), 'offset', topicLabels);
+    if (p.logStartOffset !== null) sample('partition_log_start_offset', Number(p.logStartOffset), 'offset', topicLabels);
+  }
+  return samples;
 }

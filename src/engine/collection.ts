@@ -47,6 +47,39 @@ export interface CollectionRunnerOptions {
 
 const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** How every collector is measured: its time per evaluation and its errors by code. */
+export interface CollectorMeasures {
+  duration: Histogram<'collector'>;
+  errors: Counter<'collector' | 'code'>;
+}
+
+/**
+ * The collector measures of `registry`, created by whichever of the collection runner and the
+ * group monitor asks first and shared by both, so that a monitor's sweeps are counted beside the
+ * targets' collections.
+ */
+export function collectorMeasures(registry: Registry): CollectorMeasures {
+  const existingDuration = registry.getSingleMetric('lagpilot_collector_duration_seconds');
+  const existingErrors = registry.getSingleMetric('lagpilot_collector_errors_total');
+  const duration = existingDuration ?? new Histogram({
+    name: 'lagpilot_collector_duration_seconds',
+    help: 'Time one collector took for one target evaluation, timeouts included.',
+    labelNames: ['collector'],
+    buckets: durationBuckets,
+    registers: [registry],
+  });
+  const errors = existingErrors ?? new Counter({
+    name: 'lagpilot_collector_errors_total',
+    help: 'Errors collectors reported (or the runner reported for them: TIMEOUT, INTERNAL), by stable code.',
+    labelNames: ['collector', 'code'],
+    registers: [registry],
+  });
+  if (!(duration instanceof Histogram) || !(errors instanceof Counter)) {
+    throw new Error('lagpilot_collector_duration_seconds or lagpilot_collector_errors_total is already registered with another type');
+  }
+  return { duration, errors };
+}
+
 export class CollectionRunner {
   readonly #stepTimeoutMillis: number;
   readonly #now: () => number;
@@ -56,19 +89,7 @@ export class CollectionRunner {
   constructor(options: CollectionRunnerOptions) {
     this.#stepTimeoutMillis = options.stepTimeoutMillis;
     this.#now = options.now ?? Date.now;
-    this.#duration = new Histogram({
-      name: 'lagpilot_collector_duration_seconds',
-      help: 'Time one collector took for one target evaluation, timeouts included.',
-      labelNames: ['collector'],
-      buckets: durationBuckets,
-      registers: [options.registry],
-    });
-    this.#errors = new Counter({
-      name: 'lagpilot_collector_errors_total',
-      help: 'Errors collectors reported (or the runner reported for them: TIMEOUT, INTERNAL), by stable code.',
-      labelNames: ['collector', 'code'],
-      registers: [options.registry],
-    });
+    ({ duration: this.#duration, errors: this.#errors } = collectorMeasures(options.registry));
   }
 
   /** Runs the plan; never rejects. */

@@ -14,15 +14,16 @@
 // Nothing here throws into the loop: a failed listing or offset fetch marks the entry stale (its
 // groups' series are withdrawn until a sweep succeeds) and counts the error the way the
 // collection runner counts collectors' errors.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Counter, type Histogram, type Registry } from 'prom-client';
 import type { MonitorEntryConfig } from '../config/schema.ts';
 import type { CollectionContext, CollectionErrorCode, Sample } from '../collectors/collector.ts';
 import { committedTopics, discoverGroups, groupMatcher, type GroupMatcher } from '../collectors/group-discovery.ts';
-import type { GroupReport, LagTarget, SweepPrefetch, SweepReport } from '../collectors/kafka-lag.ts';
+import { groupReportSamples, type GroupReport, type LagTarget, type SweepPrefetch, type SweepReport } from '../collectors/kafka-lag.ts';
 import type { LagSecondsMode } from '../collectors/lag-seconds.ts';
 import { collectionCodeForKafkaError } from '../collectors/kafka-error-codes.ts';
 import type { CommittedOffset, KafkaAdminPort } from '../kafka/admin-port.ts';
 import type { Logger } from '../logging/logger.ts';
+import { collectorMeasures } from './collection.ts';
 
 export const groupMonitorSource = 'group-monitor';
 
@@ -90,14 +91,6 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A metric the collection runner may already have registered, or a new one with the same shape. */
-function sharedMetric<T>(registry: Registry, name: string, create: () => T, isShape: (metric: unknown) => metric is T): T {
-  const existing = registry.getSingleMetric(name);
-  if (existing === undefined) return create();
-  if (!isShape(existing)) throw new Error(`metric ${name} is already registered with another type`);
-  return existing;
-}
-
 /** The lag collector's name for a watched group: unique per entry, never a target's name (those cannot hold "/"). */
 function lagTargetName(entry: string, group: string): string {
   return `monitor/${entry}/${group}`;
@@ -138,29 +131,7 @@ export class GroupMonitor {
       };
     });
     const registry = options.registry;
-    this.#duration = sharedMetric(
-      registry,
-      'lagpilot_collector_duration_seconds',
-      () => new Histogram({
-        name: 'lagpilot_collector_duration_seconds',
-        help: 'Time one collector took for one target evaluation, timeouts included.',
-        labelNames: ['collector'],
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-        registers: [registry],
-      }),
-      (metric): metric is Histogram<'collector'> => metric instanceof Histogram,
-    );
-    this.#errors = sharedMetric(
-      registry,
-      'lagpilot_collector_errors_total',
-      () => new Counter({
-        name: 'lagpilot_collector_errors_total',
-        help: 'Errors collectors reported (or the runner reported for them: TIMEOUT, INTERNAL), by stable code.',
-        labelNames: ['collector', 'code'],
-        registers: [registry],
-      }),
-      (metric): metric is Counter<'collector' | 'code'> => metric instanceof Counter,
-    );
+    ({ duration: this.#duration, errors: this.#errors } = collectorMeasures(registry));
     const entries = this.#entries;
     const versionOf = (): number => this.#version;
     this.samples = {
@@ -332,14 +303,8 @@ export class GroupMonitor {
     }
     const labels = watched.labels;
     const timestampMs = report.timestampMs;
-    const samples: Sample[] = [];
-    const sample = (name: string, value: number, unit: Sample['unit'], sampleLabels: Readonly<Record<string, string>>): void => {
-      samples.push({ name, value, unit, labels: sampleLabels, timestampMs, source: groupMonitorSource });
-    };
-    if (report.totalLag !== null) sample('consumergroup_lag_messages', Number(report.totalLag), 'messages', labels);
-    if (report.maxLagSeconds !== null) sample('consumergroup_lag_seconds', report.maxLagSeconds, 'seconds', labels);
-    sample('consumergroup_members', report.members.length, 'count', labels);
-    sample('consumergroup_status', 1, 'count', { ...labels, status: report.status.status });
+    // The same series a target's collection exports, with the group's one label object.
+    const samples = groupReportSamples(report, labels, { partitionSamples: entry.partitionSeries, source: groupMonitorSource });
 
     // Consume rate between two sweeps, over the same committed partitions; unknown after a change of them or a rewind.
     let committedSum = 0;
@@ -351,21 +316,13 @@ export class GroupMonitor {
     }
     const elapsedMs = timestampMs - watched.committedAtMs;
     if (watched.committedAtMs > 0 && elapsedMs > 0 && committedPartitions > 0 && committedPartitions === watched.committedPartitions && committedSum >= watched.committedSum) {
-      sample('consumergroup_consume_rate', ((committedSum - watched.committedSum) * 1000) / elapsedMs, 'messages_per_second', labels);
+      const rate = ((committedSum - watched.committedSum) * 1000) / elapsedMs;
+      samples.push({ name: 'consumergroup_consume_rate', value: rate, unit: 'messages_per_second', labels, timestampMs, source: groupMonitorSource });
     }
     watched.committedSum = committedSum;
     watched.committedPartitions = committedPartitions;
     watched.committedAtMs = timestampMs;
 
-    if (entry.partitionSeries) {
-      for (const p of report.partitions) {
-        const partitionLabels = { ...labels, topic: p.topic, partition: String(p.partition) };
-        if (p.lag !== null) sample('consumergroup_partition_lag_messages', Number(p.lag), 'messages', partitionLabels);
-        if (p.lagSeconds !== null) sample('consumergroup_partition_lag_seconds', p.lagSeconds, 'seconds', partitionLabels);
-        if (p.committedOffset !== null) sample('consumergroup_partition_committed_offset', Number(p.committedOffset), 'offset', partitionLabels);
-        if (p.logEndOffset !== null) sample('partition_log_end_offset', Number(p.logEndOffset), 'offset', { cluster: entry.cluster, topic: p.topic, partition: String(p.partition) });
-      }
-    }
     watched.samples = samples;
   }
 }
