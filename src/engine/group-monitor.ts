@@ -22,7 +22,7 @@ import { groupReportSamples, type GroupReport, type LagTarget, type SweepPrefetc
 import type { LagSecondsMode } from '../collectors/lag-seconds.ts';
 import { collectionCodeForKafkaError } from '../collectors/kafka-error-codes.ts';
 import type { CommittedOffset, KafkaAdminPort } from '../kafka/admin-port.ts';
-import type { Logger } from '../logging/logger.ts';
+import { errorMessage, type Logger } from '../logging/logger.ts';
 import { collectorMeasures } from './collection.ts';
 
 export const groupMonitorSource = 'group-monitor';
@@ -86,10 +86,6 @@ export interface EntrySweepOutcome {
 }
 
 const lagSecondsModes: Readonly<Record<MonitorEntryConfig['lagSeconds'], LagSecondsMode>> = { none: 'off', estimated: 'estimated', exact: 'exact' };
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** The lag collector's name for a watched group: unique per entry, never a target's name (those cannot hold "/"). */
 function lagTargetName(entry: string, group: string): string {
@@ -241,7 +237,7 @@ export class GroupMonitor {
       try {
         groupIds = discoverGroups(await admin.listConsumerGroups(), { matcher: state.matcher, claimedElsewhere: state.claimedElsewhere });
       } catch (error) {
-        return finish(state.groups.size, state.groups.size, this.#markStale(state, collectionCodeForKafkaError(error, 'QUERY_FAILED'), `could not list the consumer groups of cluster ${where}: ${reasonOf(error)}`));
+        return finish(state.groups.size, state.groups.size, this.#markStale(state, collectionCodeForKafkaError(error, 'QUERY_FAILED'), `could not list the consumer groups of cluster ${where}: ${errorMessage(error)}`));
       }
       const listed = new Set(groupIds);
       for (const group of state.groups.keys()) {
@@ -254,7 +250,7 @@ export class GroupMonitor {
         try {
           committed = await admin.fetchCommittedOffsets(groupIds);
         } catch (error) {
-          return finish(groupIds.length, groupIds.length, this.#markStale(state, collectionCodeForKafkaError(error, 'QUERY_FAILED'), `could not read the committed offsets of ${String(groupIds.length)} group(s) on cluster ${where}: ${reasonOf(error)}`));
+          return finish(groupIds.length, groupIds.length, this.#markStale(state, collectionCodeForKafkaError(error, 'QUERY_FAILED'), `could not read the committed offsets of ${String(groupIds.length)} group(s) on cluster ${where}: ${errorMessage(error)}`));
         }
       }
       const targets: LagTarget[] = groupIds.map((group) => ({
@@ -290,7 +286,7 @@ export class GroupMonitor {
       return finish(groupIds.length, partialGroups);
     } catch (error) {
       // Every expected failure is handled above; this is the net under a bug.
-      return finish(state.groups.size, state.groups.size, this.#markStale(state, 'INTERNAL', `monitor ${entry.name} failed: ${reasonOf(error)}`));
+      return finish(state.groups.size, state.groups.size, this.#markStale(state, 'INTERNAL', `monitor ${entry.name} failed: ${errorMessage(error)}`));
     }
   }
 

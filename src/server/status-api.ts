@@ -4,6 +4,7 @@
 // hour of one target from the in-process history, incrementally: `since` returns only what came
 // after what the caller already has.
 import type { TargetConfig } from '../config/schema.ts';
+import { errorMessage } from '../logging/logger.ts';
 import type { Decision } from '../policies/types.ts';
 import type { JournalRead, StateStore } from '../state/store.ts';
 import type { DecisionMarker, StatusHistory, StatusPoint } from './status-history.ts';
@@ -135,7 +136,7 @@ interface TargetJournal { decisions: Decision[]; error: string | null }
 async function readJournals(source: StatusSource, decisionCount: number): Promise<(target: string) => TargetJournal> {
   // Zero decisions asked: the journal is not read at all, so its store being away costs nothing.
   if (decisionCount === 0) return () => ({ decisions: [], error: null });
-  const unreadable = (error: unknown): string => `the decision journal could not be read: ${error instanceof Error ? error.message : String(error)}`;
+  const unreadable = (error: unknown): string => `the decision journal could not be read: ${errorMessage(error)}`;
   let reads: Map<string, JournalRead>;
   try {
     reads = await source.store.recentDecisionsOfTargets(source.targets.map((target) => target.name), decisionCount);

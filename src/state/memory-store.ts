@@ -1,6 +1,7 @@
 // The in-memory state store, for one lagpilot process without Redis. Several stores opened on
 // one MemoryBackend share their state, as lagpilot replicas share one Redis; the clock is
 // injected so cooldowns lapse on the same time as everything else.
+import { asError } from '../logging/logger.ts';
 import type { Decision } from '../policies/types.ts';
 import type { TimedRecommendation } from '../policies/safety/stage.ts';
 import { defaultJournalLength, validateTtl } from './store.ts';
@@ -96,7 +97,7 @@ export class MemoryStateStore implements StateStore {
       try {
         reads.set(target, { ok: true, decisions: await this.recentDecisions(target, count) });
       } catch (error) {
-        reads.set(target, { ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+        reads.set(target, { ok: false, error: asError(error) });
       }
     }
     return reads;

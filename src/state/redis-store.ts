@@ -4,6 +4,7 @@
 // stream per target capped at `journalLength` entries. Every key starts with the prefix, so
 // several lagpilot installations can share one Redis.
 import type { Redis } from 'ioredis';
+import { asError } from '../logging/logger.ts';
 import type { Decision } from '../policies/types.ts';
 import type { TimedRecommendation } from '../policies/safety/stage.ts';
 import { defaultJournalLength, validateTtl } from './store.ts';
@@ -120,7 +121,7 @@ export class RedisStateStore implements StateStore {
       try {
         reads.set(target, { ok: true, decisions: decodeJournal(target, entries as [string, string[]][]) });
       } catch (error) {
-        reads.set(target, { ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+        reads.set(target, { ok: false, error: asError(error) });
       }
     });
     return reads;
