@@ -95,14 +95,14 @@ export const exportedSeries: readonly ExportedSeries[] = [
   { samples: ['broker_log_dir_partition_bytes'], metric: 'lagpilot_kafka_log_dir_partition_bytes', help: 'Bytes of the partitions stored in the log directory.', labels: ['cluster', 'broker', 'log_dir'] },
 ];
 
+/** The families /metrics writes from samples, with or without the per-partition ones. */
+function exportedFamilies(partitionSeries: boolean): readonly ExportedSeries[] {
+  return exportedSeries.filter((series) => series.partitionLevel !== true || partitionSeries);
+}
+
 /** Names of the samples /metrics exports, with or without the per-partition families. */
 export function exportedSampleNames(partitionSeries: boolean): ReadonlySet<string> {
-  const names = new Set<string>(['consumergroup_status']);
-  for (const series of exportedSeries) {
-    if (series.partitionLevel === true && !partitionSeries) continue;
-    for (const name of series.samples) names.add(name);
-  }
-  return names;
+  return new Set(['consumergroup_status', ...exportedFamilies(partitionSeries).flatMap((series) => series.samples)]);
 }
 
 /** Every status the lag collector can give; each gets a series so that alerts can match on value 1. */
@@ -198,8 +198,7 @@ export interface CollectorExposition {
 export function registerCollectorMetrics(options: CollectorMetricsOptions): CollectorExposition {
   const { registry, collections } = options;
   const index = new SampleIndex(collections, options.watched);
-  const families = exportedSeries
-    .filter((series) => series.partitionLevel !== true || options.partitionSeries)
+  const families = exportedFamilies(options.partitionSeries)
     .map((series) => ({
       series,
       header: `# HELP ${series.metric} ${escapeHelp(series.help)}\n# TYPE ${series.metric} gauge\n`,
