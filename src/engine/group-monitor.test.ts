@@ -151,6 +151,21 @@ describe('group monitor', () => {
     expect(await metricValues(metrics, 'lagpilot_consumergroup_lag_messages')).to.have.length(1);
   });
 
+  it('tells after each scheduled sweep that it swept (the heap release waits for it), and not once stopped', async () => {
+    const cluster = new FakeCluster();
+    cluster.committed = new Map([['app-a', 40]]);
+    let swept = 0;
+    const monitor = new GroupMonitor({ entries: [entry({ interval: 20 })], targets: [], clusters: cluster, lag: cluster, registry: new Registry(), logger: quietLogger, now, afterSweep: () => { swept += 1; } });
+    monitor.start();
+    const giveUpAt = Date.now() + 5_000;
+    while (swept < 2 && Date.now() < giveUpAt) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+    await monitor.stop();
+    expect(swept, 'two scheduled sweeps within 5 s').to.be.at.least(2);
+    const afterStop = swept;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    expect(swept).to.equal(afterStop);
+  });
+
   it('runs the sweeps of one entry one after the other, however many are asked for at once', async () => {
     const { cluster, monitor } = setUp([entry()]);
     cluster.committed.set('app-a', 10);
