@@ -13,7 +13,7 @@ import { ensureService } from '../env/environment.ts';
 import type { KafkaDetails } from '../env/services/kafka.ts';
 import { labelledSampleValue } from './daemon-process.ts';
 import { describeConsumerGroupOffsets } from './kafka-tools.ts';
-import { withKafkaAdmin } from './kafkajs-admin.ts';
+import { produceRoundRobin, withKafkaAdmin } from './kafkajs-admin.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -48,14 +48,8 @@ describe('group monitor: groups watched without scaling, against Kafka\'s own to
     await withKafkaAdmin(client, async (admin) => {
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
     });
-    const producer = client.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    try {
-      // 10 records on each partition.
-      await producer.send({ topic, acks: -1, messages: Array.from({ length: 30 }, (_, n) => ({ partition: n % 3, value: `m${String(n)}` })) });
-    } finally {
-      await producer.disconnect();
-    }
+    // 10 records on each partition.
+    await produceRoundRobin(client, topic, 30, 3);
     await commit(watched[0] ?? '', [5, 10, 0]);
     await commit(watched[1] ?? '', [2, 3, 4]);
     await commit(excluded, [0, 0, 0]);
