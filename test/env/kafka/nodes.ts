@@ -152,11 +152,19 @@ function javaArguments(
   ];
 }
 
-/** A cluster id as StorageTool's random-uuid makes them: 16 random bytes, base64url, no padding. */
+/**
+ * A cluster id as StorageTool's random-uuid makes them: 16 random bytes, base64url, no padding,
+ * and never starting with "-" (Kafka's Uuid.randomUuid draws again then too): the format
+ * command's parser would read such an id as an option and fail with "argument --cluster-id/-t:
+ * expected one argument", one start in 64.
+ */
 export function randomClusterId(): string {
   const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  return Buffer.from(bytes).toString('base64url');
+  for (;;) {
+    crypto.getRandomValues(bytes);
+    const id = Buffer.from(bytes).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Writes server.properties and formats a fresh data directory for the node. */
